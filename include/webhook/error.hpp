@@ -1,0 +1,85 @@
+#ifndef WEBHOOK_ERROR_HPP
+#define WEBHOOK_ERROR_HPP
+
+#include <boost/system/error_code.hpp>
+
+#include <string>
+#include <type_traits>
+
+namespace webhook {
+
+/** Error conditions reported by the library.
+
+    Every error is carried in a `boost::system::error_code` whose category is
+    `webhook::error_category()`; throwing overloads wrap it in
+    `boost::system::system_error`.
+*/
+enum class error {
+    /// A string is not valid UTF-8 (and the policy is `utf8_policy::reject`).
+    invalid_utf8 = 1,
+    /// A floating-point value is NaN or infinite (and the policy is `non_finite_policy::reject`).
+    non_finite_number,
+    /// An enumeration value has no name in its `BOOST_DESCRIBE_ENUM`.
+    unnamed_enum_value,
+    /// A `std::variant` is valueless by exception.
+    valueless_variant,
+    /// A time point lies outside the years 0000 to 9999 that RFC 3339 can express.
+    time_out_of_range,
+    /// A data location has an empty segment, as in `root//result`.
+    empty_path_segment,
+    /// A data location contains a NUL or another control character.
+    control_character_in_path,
+};
+
+namespace detail {
+
+class error_category_impl final : public boost::system::error_category {
+public:
+    // A fixed id keeps comparisons working across shared-library boundaries.
+    constexpr error_category_impl() noexcept : boost::system::error_category(0x8e3b6a1f52c0d917ULL) {}
+
+    const char* name() const noexcept override { return "webhook"; }
+
+    std::string message(int ev) const override { return message(ev, nullptr, 0); }
+
+    const char* message(int ev, char*, std::size_t) const noexcept override {
+        switch (static_cast<error>(ev)) {
+        case error::invalid_utf8:
+            return "string is not valid UTF-8";
+        case error::non_finite_number:
+            return "floating-point value is NaN or infinite, which JSON cannot represent";
+        case error::unnamed_enum_value:
+            return "enumeration value has no described name";
+        case error::valueless_variant:
+            return "variant is valueless by exception";
+        case error::time_out_of_range:
+            return "time point is outside the years 0000-9999 of RFC 3339";
+        case error::empty_path_segment:
+            return "data location has an empty segment";
+        case error::control_character_in_path:
+            return "data location contains a control character";
+        }
+        return "unknown webhook error";
+    }
+};
+
+inline constexpr error_category_impl error_category_instance{};
+
+} // namespace detail
+
+/// The category of `webhook::error` codes.
+inline const boost::system::error_category& error_category() noexcept {
+    return detail::error_category_instance;
+}
+
+/// Makes `webhook::error` values convertible to `boost::system::error_code`.
+inline boost::system::error_code make_error_code(error e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+} // namespace webhook
+
+template <>
+struct boost::system::is_error_code_enum<webhook::error> : std::true_type {};
+
+#endif

@@ -1,0 +1,98 @@
+#ifndef WEBHOOK_JSON_DETAIL_WRITER_HPP
+#define WEBHOOK_JSON_DETAIL_WRITER_HPP
+
+#include <webhook/error.hpp>
+#include <webhook/json/options.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <string>
+
+namespace webhook::json::detail {
+
+/** Appends to a caller's `std::string` through a raw cursor.
+
+    Callers reserve an upper bound once per value and then write without checks. The string
+    is resized ahead of the cursor (up to its capacity, so a reused buffer does not
+    reallocate) and cut back to the cursor when done; on error it is cut back to its
+    original size, so the caller's content is exactly as it was.
+
+    Errors do not unwind: the first one is kept and writing goes on harmlessly, which keeps
+    error checks off the per-member path.
+*/
+class writer {
+public:
+    writer(std::string& out, const write_options& options) noexcept
+        : out_(out), options_(options), start_(out.size()) {
+        cursor_ = limit_ = out.data() + start_;
+    }
+
+    writer(const writer&) = delete;
+    writer& operator=(const writer&) = delete;
+
+    const write_options& options() const noexcept { return options_; }
+
+    /// Makes room for `n` bytes at the cursor and returns the cursor.
+    char* reserve(std::size_t n) {
+        if (static_cast<std::size_t>(limit_ - cursor_) < n)
+            grow(n);
+        return cursor_;
+    }
+
+    /// Moves the cursor to `p`, the end of what was written since `reserve`.
+    void commit(char* p) noexcept { cursor_ = p; }
+
+    void append(const char* s, std::size_t n) {
+        char* p = reserve(n);
+        std::memcpy(p, s, n);
+        cursor_ = p + n;
+    }
+
+    void put(char c) {
+        char* p = reserve(1);
+        *p = c;
+        cursor_ = p + 1;
+    }
+
+    /// Records `e` unless an earlier error was recorded.
+    void fail(error e) noexcept {
+        if (!failed_) {
+            failed_ = true;
+            error_ = e;
+        }
+    }
+
+    /// Sets the string's final size and returns the first error, if any.
+    boost::system::error_code finish() {
+        if (failed_) {
+            out_.resize(start_);
+            return error_;
+        }
+        out_.resize(static_cast<std::size_t>(cursor_ - out_.data()));
+        return {};
+    }
+
+private:
+    void grow(std::size_t n) {
+        const auto offset = static_cast<std::size_t>(cursor_ - out_.data());
+        // Use the whole capacity first; past it, std::string grows geometrically.
+        out_.resize(std::max(offset + n, out_.capacity()));
+        cursor_ = out_.data() + offset;
+        limit_ = out_.data() + out_.size();
+    }
+
+    std::string& out_;
+    const write_options& options_;
+    std::size_t start_;
+    char* cursor_;
+    char* limit_;
+    bool failed_ = false;
+    error error_{};
+};
+
+} // namespace webhook::json::detail
+
+#endif
