@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that a build needs, or says exactly how to.
+# Usage: scripts/deps.sh [base|test|bench]...   (sourced or run; exits non-zero when missing)
+set -euo pipefail
+
+packages_base=(g++ cmake make libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev)
+packages_test=(libboost-test1.81-dev python3 python3-jsonschema)
+packages_bench=(libbenchmark-dev nlohmann-json3-dev rapidjson-dev)
+
+wanted=("${packages_base[@]}")
+for group in "$@"; do
+    case "$group" in
+        base) ;;
+        test) wanted+=("${packages_test[@]}") ;;
+        bench) wanted+=("${packages_bench[@]}") ;;
+        *) echo "deps.sh: unknown group '$group' (base, test, bench)" >&2; exit 2 ;;
+    esac
+done
+
+missing=()
+for p in "${wanted[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    echo "Installing missing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+    echo "Missing Debian packages. Install them with:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
