@@ -1,0 +1,121 @@
+#include <webhook/data_path.hpp>
+
+#define BOOST_TEST_MODULE data_path
+#include <boost/test/unit_test.hpp>
+
+#include "support/print.hpp"
+
+#include <string>
+
+using webhook::data_path;
+
+BOOST_AUTO_TEST_CASE(two_segments_wrap_payload_in_two_objects) {
+    const data_path p("root/result");
+    BOOST_TEST(p.text() == "root/result");
+    BOOST_TEST(p.prefix() == R"({"root":{"result":)");
+    BOOST_TEST(p.suffix() == "}}");
+    BOOST_TEST(p.depth() == 2u);
+    BOOST_TEST(!p.empty());
+}
+
+BOOST_AUTO_TEST_CASE(empty_text_and_lone_slash_are_the_empty_path) {
+    for (const char* text : {"", "/", "   ", " / ", "\t\n"}) {
+        const data_path p(text);
+        BOOST_TEST(p.empty());
+        BOOST_TEST(p.prefix() == "");
+        BOOST_TEST(p.suffix() == "");
+        BOOST_TEST(p.depth() == 0u);
+    }
+    BOOST_TEST(data_path().empty());
+}
+
+BOOST_AUTO_TEST_CASE(outer_whitespace_and_one_outer_slash_are_ignored) {
+    for (const char* text : {"/root/result", "root/result/", "/root/result/", "  root/result\n"})
+        BOOST_TEST(data_path(text) == data_path("root/result"));
+}
+
+BOOST_AUTO_TEST_CASE(inner_spaces_are_kept_byte_for_byte) {
+    const data_path p("my root/ result");
+    BOOST_TEST(p.prefix() == R"({"my root":{" result":)");
+}
+
+BOOST_AUTO_TEST_CASE(segment_names_are_json_escaped) {
+    const data_path p("a\"b/c\\d");
+    BOOST_TEST(p.prefix() == R"({"a\"b":{"c\\d":)");
+}
+
+BOOST_AUTO_TEST_CASE(non_ascii_segments_pass_through) {
+    const data_path p("résultat/数据");
+    BOOST_TEST(p.prefix() == "{\"résultat\":{\"数据\":");
+}
+
+BOOST_AUTO_TEST_CASE(single_segment) {
+    const data_path p("event");
+    BOOST_TEST(p.prefix() == R"({"event":)");
+    BOOST_TEST(p.suffix() == "}");
+}
+
+BOOST_AUTO_TEST_CASE(empty_segment_is_an_error_naming_its_offset) {
+    const auto r = data_path::parse("root//result");
+    BOOST_REQUIRE(r.has_error());
+    BOOST_TEST(r.error().code == webhook::error::empty_path_segment);
+    BOOST_TEST(r.error().offset == 5u);
+    BOOST_TEST(r.error().message() == R"(data location "root//result": empty segment at offset 5)");
+}
+
+BOOST_AUTO_TEST_CASE(double_slash_alone_is_an_empty_segment) {
+    const auto r = data_path::parse("//");
+    BOOST_REQUIRE(r.has_error());
+    BOOST_TEST(r.error().code == webhook::error::empty_path_segment);
+    BOOST_TEST(r.error().offset == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(extra_outer_slashes_are_empty_segments) {
+    BOOST_TEST(data_path::parse("//root").error().offset == 1u);
+    BOOST_TEST(data_path::parse("root//").error().offset == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(nul_and_control_characters_are_errors_naming_their_offset) {
+    using namespace std::string_literals;
+    const auto nul = data_path::parse("root/\0x"s);
+    BOOST_REQUIRE(nul.has_error());
+    BOOST_TEST(nul.error().code == webhook::error::control_character_in_path);
+    BOOST_TEST(nul.error().offset == 5u);
+    BOOST_TEST(nul.error().message() ==
+               R"(data location "root/\x00x": control character at offset 5)");
+
+    const auto del = data_path::parse("a\x7f");
+    BOOST_TEST(del.error().code == webhook::error::control_character_in_path);
+    BOOST_TEST(del.error().offset == 1u);
+
+    const auto tab = data_path::parse("a\tb");
+    BOOST_TEST(tab.error().code == webhook::error::control_character_in_path);
+    BOOST_TEST(tab.error().offset == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_is_an_error_naming_its_offset) {
+    const auto r = data_path::parse("ok/\xC3\x28");
+    BOOST_REQUIRE(r.has_error());
+    BOOST_TEST(r.error().code == webhook::error::invalid_utf8);
+    BOOST_TEST(r.error().offset == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(offsets_count_from_the_text_as_given) {
+    BOOST_TEST(data_path::parse("  /a//b").error().offset == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(throwing_constructor_throws_system_error_with_the_message) {
+    try {
+        data_path p("root//result");
+        BOOST_FAIL("no exception");
+    } catch (const boost::system::system_error& e) {
+        BOOST_TEST(e.code() == webhook::error::empty_path_segment);
+        BOOST_TEST(std::string(e.what()).find("empty segment at offset 5") != std::string::npos);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(compile_time_literal_accepts_what_run_time_accepts) {
+    constexpr webhook::path_literal literal("/root/result/");
+    static_assert(literal.view() == "/root/result/");
+    BOOST_TEST(data_path(literal.view()).text() == "root/result");
+}
