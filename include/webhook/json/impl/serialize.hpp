@@ -218,14 +218,24 @@ inline void write_json_value(writer& w, const boost::json::value& v) {
     }
 }
 
+/// Instantiated for a map key type that cannot be a JSON member name; the type is named.
+template <class K>
+struct unsupported_map_key {
+    static_assert(dependent_false<K>,
+                  "webhook::json: map keys must be strings, characters, described enums or "
+                  "integers (see the type named in 'unsupported_map_key<...>' above).");
+};
+
 template <class K>
 void write_key(writer& w, const K& key) {
     if constexpr (kind_of<K> == kind::integer) {
         w.put('"');
         write_integer(w, key);
         w.put('"');
-    } else {
+    } else if constexpr (is_key_type<K>) {
         write_value(w, key); // strings, characters and enum names are already quoted
+    } else {
+        (void)unsupported_map_key<K>{};
     }
 }
 

@@ -1,0 +1,10 @@
+// A pointer member has no JSON form: the error names the member's type.
+#include <webhook/json/serialize.hpp>
+#include <boost/describe.hpp>
+
+struct event {
+    int* pointer = nullptr;
+};
+BOOST_DESCRIBE_STRUCT(event, (), (pointer))
+
+int main() { return static_cast<int>(webhook::json::to_string(event{}).size()); }
