@@ -30,55 +30,65 @@
 namespace webhook::json::detail {
 
 // ---------------------------------------------------------------------------------------------
-// Recursion: whether a type contains itself. Decided at compile time so that every use of such
-// a type, the outermost included, is the same `$ref`; the schema then does not depend on where
+// Recursion: which types go to `$defs`. Decided at compile time so that every use of such a
+// type, the outermost included, is the same `$ref`; the schema then does not depend on where
 // the traversal happened to meet the type first.
+//
+// A cycle of types always passes through a class the user declared: a described struct, or a
+// class deriving from a container (`struct list : std::vector<list> {};`). Described structs
+// in a cycle are its anchors. Other types are anchors only on a cycle with no described
+// struct, so `std::vector<node>` inside `node` stays inline around the `$ref` to `node`.
 
-template <class Target, class T, class... Visiting>
+template <bool ThroughStructs, class Target, class T, class... Visiting>
 constexpr bool reaches();
 
-template <class Target, class... Visiting, template <class...> class L, class... D>
+template <bool ThroughStructs, class Target, class... Visiting, template <class...> class L,
+          class... D>
 constexpr bool members_reach(L<D...>) {
-    return (reaches<Target, member_t<D>, Visiting...>() || ...);
+    return (reaches<ThroughStructs, Target, member_t<D>, Visiting...>() || ...);
 }
 
-template <class Target, class... Visiting, class... A>
+template <bool ThroughStructs, class Target, class... Visiting, class... A>
 constexpr bool alternatives_reach(std::variant<A...>*) {
-    return (reaches<Target, A, Visiting...>() || ...);
+    return (reaches<ThroughStructs, Target, A, Visiting...>() || ...);
 }
 
-/// Whether a type directly inside `T` reaches `Target`. The same children the serializer
-/// writes, so the same ones `serializable_impl` walks.
-template <class Target, class T, class... Visiting>
+/// Whether a type directly inside `T` reaches `Target`: the children the serializer writes,
+/// the ones `serializable_impl` walks.
+template <bool ThroughStructs, class Target, class T, class... Visiting>
 constexpr bool children_reach() {
     if constexpr (kind_of<T> == kind::optional)
-        return reaches<Target, typename T::value_type, T, Visiting...>();
+        return reaches<ThroughStructs, Target, typename T::value_type, T, Visiting...>();
     else if constexpr (kind_of<T> == kind::variant)
-        return alternatives_reach<Target, T, Visiting...>(static_cast<T*>(nullptr));
+        return alternatives_reach<ThroughStructs, Target, T, Visiting...>(static_cast<T*>(nullptr));
     else if constexpr (kind_of<T> == kind::object)
-        return members_reach<Target, T, Visiting...>(members_of<T>{});
+        return members_reach<ThroughStructs, Target, T, Visiting...>(members_of<T>{});
     else if constexpr (kind_of<T> == kind::map)
-        return reaches<Target, std::remove_cvref_t<typename T::mapped_type>, T, Visiting...>();
+        return reaches<ThroughStructs, Target, std::remove_cvref_t<typename T::mapped_type>, T,
+                       Visiting...>();
     else if constexpr (kind_of<T> == kind::sequence)
-        return reaches<Target, element_t<T>, T, Visiting...>();
+        return reaches<ThroughStructs, Target, element_t<T>, T, Visiting...>();
     else
         return false;
 }
 
 /// Whether `T` is `Target` or contains it; `Visiting` stops cycles that avoid `Target`.
-template <class Target, class T, class... Visiting>
+template <bool ThroughStructs, class Target, class T, class... Visiting>
 constexpr bool reaches() {
     if constexpr (std::is_same_v<T, Target>)
         return true;
     else if constexpr ((std::is_same_v<T, Visiting> || ...))
         return false;
+    else if constexpr (!ThroughStructs && kind_of<T> == kind::object)
+        return false;
     else
-        return children_reach<Target, T, Visiting...>();
+        return children_reach<ThroughStructs, Target, T, Visiting...>();
 }
 
-/// True for a type that contains itself: it goes to `$defs` and is used through `$ref`.
+/// True for a type defined once under `$defs` and used through `$ref`.
 template <class T>
-inline constexpr bool is_recursive = children_reach<T, T>();
+inline constexpr bool is_definition = kind_of<T> == kind::object ? children_reach<true, T, T>()
+                                                                  : children_reach<false, T, T>();
 
 // ---------------------------------------------------------------------------------------------
 // Shapes the kind alone does not tell.
@@ -355,7 +365,7 @@ boost::json::object inline_schema(schema_context& ctx) {
 
 template <class T>
 boost::json::object schema_of(schema_context& ctx) {
-    if constexpr (is_recursive<T>) {
+    if constexpr (is_definition<T>) {
         auto [name, first_use] = ctx.def_of<T>();
         if (first_use) {
             // Reserve the key before writing the body, which refers back to it; `$defs` then
