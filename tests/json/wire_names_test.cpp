@@ -118,3 +118,23 @@ BOOST_AUTO_TEST_CASE(policy_applies_to_the_struct_it_is_declared_for_only) {
     BOOST_TEST(to_string(test::names{}).find("short_description") != std::string::npos);
     BOOST_TEST(to_string(test::as_camel{}).find("short_description") == std::string::npos);
 }
+
+namespace test {
+enum class state { new_, in_progress, onHold };
+BOOST_DESCRIBE_ENUM(state, new_, in_progress, onHold)
+enum class color { red, green };
+BOOST_DESCRIBE_ENUM(color, red, green)
+} // namespace test
+
+template <>
+struct webhook::json::wire_names<test::state> {
+    static constexpr auto policy = naming::pascal_case;
+    static constexpr rename renames[] = {{"new_", "New \"one\""}};
+};
+
+BOOST_AUTO_TEST_CASE(enumerators_are_renamed_by_the_same_trait) {
+    BOOST_TEST(to_string(test::state::new_) == R"("New \"one\"")");
+    BOOST_TEST(to_string(test::state::in_progress) == R"("InProgress")");
+    BOOST_TEST(to_string(test::state::onHold) == R"("OnHold")");
+    BOOST_TEST(to_string(test::color::green) == R"("green")");
+}

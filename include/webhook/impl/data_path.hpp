@@ -7,9 +7,12 @@
 
 namespace webhook {
 
-inline std::string data_path_error::message() const {
-    std::string m = "data location \"";
-    for (const char ch : text) { // control characters are shown, never emitted raw
+namespace detail {
+
+// The text, quoted, with control characters shown as \xNN rather than emitted raw.
+inline std::string quote_for_message(std::string_view text) {
+    std::string m = "\"";
+    for (const char ch : text) {
         const auto c = static_cast<unsigned char>(ch);
         if (c < 0x20 || c == 0x7F || c == '"' || c == '\\') {
             char buf[8];
@@ -19,7 +22,14 @@ inline std::string data_path_error::message() const {
             m += ch;
         }
     }
-    m += "\": ";
+    m += '"';
+    return m;
+}
+
+} // namespace detail
+
+inline std::string data_path_error::message() const {
+    std::string m = "data location " + detail::quote_for_message(text) + ": ";
     if (code == error::empty_path_segment)
         m += "empty segment";
     else if (code == error::control_character_in_path)
@@ -35,7 +45,11 @@ inline std::string data_path_error::message() const {
 
 inline void throw_exception_from_error(const data_path_error& e,
                                        const boost::source_location& loc) {
-    boost::throw_exception(boost::system::system_error(e.code, e.message()), loc);
+    // system_error appends the code's own message: "<text> at offset 5: data location has ..."
+    boost::throw_exception(
+        boost::system::system_error(e.code, detail::quote_for_message(e.text) + " at offset " +
+                                                std::to_string(e.offset)),
+        loc);
 }
 
 inline boost::system::result<data_path, data_path_error> data_path::parse(std::string_view text) {

@@ -28,7 +28,7 @@ struct rename {
     std::string_view wire;
 };
 
-/** Customization point for the wire names of a described struct `T`.
+/** Customization point for the wire names of a described struct or enum `T`.
 
     Specialize it next to the struct; both members are optional:
 
@@ -42,7 +42,8 @@ struct rename {
     };
     @endcode
 
-    An explicit rename wins over the policy. Checked at compile time: a rename that names no
+    An explicit rename wins over the policy. For a described enum, the same trait renames its
+    enumerators: `{"new_", "new"}` writes `state::new_` as `"new"`. Checked at compile time: a rename that names no
     member, two members with the same wire name, or a wire name that is not valid UTF-8 is a
     compile error.
 */

@@ -5,6 +5,7 @@
 #include <webhook/json/detail/utf8.hpp>
 #include <webhook/json/wire_names.hpp>
 
+#include <boost/describe/enumerators.hpp>
 #include <boost/describe/members.hpp>
 #include <boost/describe/modifiers.hpp>
 #include <boost/mp11/algorithm.hpp>
@@ -144,14 +145,39 @@ struct member_key {
     }();
 };
 
+/// `"<escaped wire name>"`: how a described enumerator is written.
+template <class T, class D>
+struct quoted_name {
+    static constexpr std::string_view name = wire_name<T, D>::value;
+    static constexpr std::size_t size = escaped_size(name) + 2;
+    static constexpr std::array<char, size> bytes = [] {
+        std::array<char, size> a{};
+        char* p = a.data();
+        *p++ = '"';
+        p = escape_to(p, name);
+        *p = '"';
+        return a;
+    }();
+};
+
+/// What `wire_names<T>` renames: the members of a class, the enumerators of an enum.
+template <class T, bool = std::is_enum_v<T>>
+struct named_parts {
+    using type = members_of<T>;
+};
+template <class T>
+struct named_parts<T, true> {
+    using type = boost::describe::describe_enumerators<T>;
+};
+
 template <class T, template <class...> class L, class... D>
 constexpr auto wire_name_table(L<D...>) noexcept {
     return std::array<std::string_view, sizeof...(D)>{wire_name<T, D>::value...};
 }
 
-/// Wire names of all members of `T`, in declaration order (bases first).
+/// Wire names of all members (or enumerators) of `T`, in declaration order, bases first.
 template <class T>
-inline constexpr auto wire_names_of = wire_name_table<T>(members_of<T>{});
+inline constexpr auto wire_names_of = wire_name_table<T>(typename named_parts<T>::type{});
 
 template <class T, template <class...> class L, class... D>
 constexpr auto member_name_table(L<D...>) noexcept {
@@ -167,7 +193,7 @@ void wire_names_error_a_wire_name_is_not_valid_utf8();
 /// Compile-time check of `wire_names<T>`; used as `static_assert(check_wire_names<T>())`.
 template <class T>
 consteval bool check_wire_names() {
-    constexpr auto members = member_name_table<T>(members_of<T>{});
+    constexpr auto members = member_name_table<T>(typename named_parts<T>::type{});
     if constexpr (requires { wire_names<T>::renames; }) {
         for (const rename& r : wire_names<T>::renames) {
             bool found = false;

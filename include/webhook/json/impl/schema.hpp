@@ -289,6 +289,8 @@ boost::json::object map_schema(schema_context& ctx) {
             boost::json::object{{"pattern", std::is_signed_v<K> ? "^-?[0-9]+$" : "^[0-9]+$"}};
     else if constexpr (kind_of<K> == kind::character)
         s["propertyNames"] = one_character();
+    else if constexpr (!is_key_type<K>)
+        (void)unsupported_map_key<K>{};
     return s;
 }
 
@@ -386,8 +388,11 @@ template <class T>
 boost::json::value schema_document(std::string_view path_body, const write_options& options) {
     static_assert(serializable<T>,
                   "webhook::json::schema: this type cannot be serialized, so it has no JSON "
-                  "schema (the type is named in 'schema<T>' above; see webhook::json::serializable)");
-    if constexpr (serializable<T>) {
+                  "schema (see webhook::json::serializable; to_string of such a value names "
+                  "the type inside it that cannot be written)");
+    if constexpr (!serializable<T>) {
+        return {}; // nothing more to report
+    } else {
         schema_context ctx{options, {}, {}, {}};
         boost::json::object payload = schema_of<T>(ctx);
 
@@ -395,9 +400,9 @@ boost::json::value schema_document(std::string_view path_body, const write_optio
         webhook::detail::for_each_segment(path_body,
                                           [&](std::string_view s) { segments.push_back(s); });
         for (auto s = segments.rbegin(); s != segments.rend(); ++s) {
-            boost::json::object wrapper = type_schema("object");
             boost::json::object properties;
             properties[*s] = std::move(payload);
+            boost::json::object wrapper = type_schema("object");
             wrapper["properties"] = std::move(properties);
             wrapper["required"] = boost::json::array{*s};
             wrapper["additionalProperties"] = false;
@@ -411,8 +416,6 @@ boost::json::value schema_document(std::string_view path_body, const write_optio
         if (!ctx.defs.empty())
             root["$defs"] = std::move(ctx.defs);
         return root;
-    } else {
-        return {};
     }
 }
 

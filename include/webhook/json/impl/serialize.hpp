@@ -131,17 +131,13 @@ void write_floating(writer& w, T v) {
 
 template <class E>
 void write_enum(writer& w, E v) {
+    static_assert(check_wire_names<E>());
     bool named = false;
     boost::mp11::mp_for_each<boost::describe::describe_enumerators<E>>([&](auto d) {
         if (!named && d.value == v) {
             named = true;
-            const std::string_view name = d.name;
-            char* p = w.reserve(name.size() + 2);
-            *p++ = '"';
-            std::memcpy(p, name.data(), name.size());
-            p += name.size();
-            *p++ = '"';
-            w.commit(p);
+            using name = quoted_name<E, decltype(d)>;
+            w.append(name::bytes.data(), name::size);
         }
     });
     if (!named) {
