@@ -7,6 +7,7 @@
 #include <webhook/data_path.hpp>
 #include <webhook/error.hpp>
 #include <webhook/json/options.hpp>
+#include <webhook/json/schema.hpp>
 #include <webhook/json/serialize.hpp>
 #include <webhook/json/wire_names.hpp>
 

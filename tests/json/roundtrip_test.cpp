@@ -241,38 +241,56 @@ BOOST_AUTO_TEST_CASE(doubles_and_floats_round_trip_bit_exact) {
     check_floating<float, std::uint32_t>(12);
 }
 
+// Reads back the RFC 3339 text written for `original`, in the time point's own duration.
+template <class Duration>
+void check_time_round_trip(std::chrono::time_point<std::chrono::system_clock, Duration> original) {
+    using namespace std::chrono;
+    const auto parsed = boost::json::parse(webhook::json::to_string(original));
+    const std::string text(parsed.as_string());
+
+    int y = 0;
+    unsigned mo = 0, dd = 0, h = 0, mi = 0, s = 0;
+    int consumed = 0;
+    BOOST_TEST_REQUIRE(std::sscanf(text.c_str(), "%4d-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &dd, &h, &mi,
+                                   &s, &consumed) == 6,
+                       text);
+    std::int64_t fraction = 0; // nanoseconds
+    std::size_t pos = static_cast<std::size_t>(consumed);
+    if (text[pos] == '.') {
+        int digits = 0;
+        for (++pos; text[pos] != 'Z'; ++pos, ++digits)
+            fraction = fraction * 10 + (text[pos] - '0');
+        BOOST_TEST_REQUIRE((digits == 3 || digits == 6 || digits == 9), text);
+        for (; digits < 9; ++digits)
+            fraction *= 10;
+    }
+    BOOST_TEST_REQUIRE(text.substr(pos) == "Z");
+    const auto back = time_point<system_clock, Duration>(
+                          sys_days{year{y} / month{mo} / std::chrono::day{dd}}) +
+                      hours{h} + minutes{mi} + seconds{s} +
+                      duration_cast<Duration>(nanoseconds{fraction});
+    BOOST_TEST_REQUIRE((back == original), text);
+}
+
 BOOST_AUTO_TEST_CASE(time_points_round_trip) {
     using namespace std::chrono;
     rng g(13);
     const auto first = sys_days{year{0} / 1 / 1}.time_since_epoch().count();
     const auto last = sys_days{year{9999} / 12 / 31}.time_since_epoch().count();
+    const auto random_day = [&](long from, long to) {
+        return sys_days{days{std::uniform_int_distribution<long>(from, to)(g)}};
+    };
     for (int i = 0; i < iterations; ++i) {
-        const sys_days date{days{std::uniform_int_distribution<long>(first, last)(g)}};
-        const auto within_day = nanoseconds{std::uniform_int_distribution<std::int64_t>(
-            0, 86'400'000'000'000 - 1)(g)};
-        const auto original = time_point<system_clock, nanoseconds>(date) + within_day;
-        const auto parsed = boost::json::parse(webhook::json::to_string(original));
-        const std::string text(parsed.as_string());
-
-        int y = 0;
-        unsigned mo = 0, dd = 0, h = 0, mi = 0, s = 0;
-        int consumed = 0;
-        BOOST_TEST_REQUIRE(std::sscanf(text.c_str(), "%4d-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &dd, &h,
-                                       &mi, &s, &consumed) == 6, text);
-        std::int64_t fraction = 0;
-        std::size_t pos = static_cast<std::size_t>(consumed);
-        if (text[pos] == '.') {
-            int digits = 0;
-            for (++pos; text[pos] != 'Z'; ++pos, ++digits)
-                fraction = fraction * 10 + (text[pos] - '0');
-            BOOST_TEST_REQUIRE((digits == 3 || digits == 6 || digits == 9), text);
-            for (; digits < 9; ++digits)
-                fraction *= 10;
-        }
-        BOOST_TEST_REQUIRE(text.substr(pos) == "Z");
-        const auto back = time_point<system_clock, nanoseconds>(
-                              sys_days{year{y} / month{mo} / std::chrono::day{dd}}) +
-                          hours{h} + minutes{mi} + seconds{s} + nanoseconds{fraction};
-        BOOST_TEST_REQUIRE((back == original), text);
+        // Microsecond time points cover all of 0000 to 9999; nanosecond ones only 1677 to 2262.
+        const auto within_day_us = microseconds{
+            std::uniform_int_distribution<std::int64_t>(0, 86'400'000'000 - 1)(g)};
+        check_time_round_trip(time_point<system_clock, microseconds>(random_day(first, last)) +
+                              within_day_us);
+        const auto within_day_ns = nanoseconds{
+            std::uniform_int_distribution<std::int64_t>(0, 86'400'000'000'000 - 1)(g)};
+        check_time_round_trip(time_point<system_clock, nanoseconds>(random_day(-106'000, 106'000)) +
+                              within_day_ns);
+        check_time_round_trip(sys_seconds(random_day(first, last)) +
+                              seconds{std::uniform_int_distribution<int>(0, 86'399)(g)});
     }
 }

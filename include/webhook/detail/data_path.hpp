@@ -84,7 +84,13 @@ constexpr path_scan scan_data_path(std::string_view text) noexcept {
 template <class F>
 constexpr void for_each_segment(std::string_view body, F&& f) {
     while (!body.empty()) {
-        const std::size_t slash = body.find('/');
+        // A loop, not string_view::find: GCC 12 cannot constant-evaluate the null check that
+        // -fsanitize=null adds to the pointer char_traits::find returns.
+        std::size_t slash = 0;
+        while (slash < body.size() && body[slash] != '/')
+            ++slash;
+        if (slash == body.size())
+            slash = std::string_view::npos;
         f(body.substr(0, slash));
         if (slash == std::string_view::npos)
             break;

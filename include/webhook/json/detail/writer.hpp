@@ -7,6 +7,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -16,7 +17,7 @@ namespace webhook::json::detail {
 /** Appends to a caller's `std::string` through a raw cursor.
 
     Callers reserve an upper bound once per value and then write without checks. The string
-    is resized ahead of the cursor (up to its capacity, so a reused buffer does not
+    is resized ahead of the cursor in steps (within its capacity, so a reused buffer does not
     reallocate) and cut back to the cursor when done; on error it is cut back to its
     original size, so the caller's content is exactly as it was.
 
@@ -44,6 +45,16 @@ public:
 
     /// Moves the cursor to `p`, the end of what was written since `reserve`.
     void commit(char* p) noexcept { cursor_ = p; }
+
+    /// Appends bytes whose count is known at compile time, so that the copy becomes a few
+    /// moves; returns where they were written.
+    template <std::size_t N>
+    char* append(const std::array<char, N>& bytes) {
+        char* p = reserve(N);
+        std::memcpy(p, bytes.data(), N);
+        cursor_ = p + N;
+        return p;
+    }
 
     void append(const char* s, std::size_t n) {
         char* p = reserve(n);
@@ -77,9 +88,13 @@ public:
 
 private:
     void grow(std::size_t n) {
+        // resize() zero-fills what it adds, so add a bounded step rather than the whole
+        // capacity: the cost stays proportional to the message, not to the buffer. Past the
+        // capacity, std::string grows geometrically.
+        constexpr std::size_t step = 256;
         const auto offset = static_cast<std::size_t>(cursor_ - out_.data());
-        // Use the whole capacity first; past it, std::string grows geometrically.
-        out_.resize(std::max(offset + n, out_.capacity()));
+        const std::size_t needed = offset + n;
+        out_.resize(needed <= out_.capacity() ? std::min(out_.capacity(), needed + step) : needed);
         cursor_ = out_.data() + offset;
         limit_ = out_.data() + out_.size();
     }

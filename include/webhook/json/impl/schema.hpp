@@ -209,8 +209,8 @@ inline boost::json::object type_schema(std::string_view type) {
 
 inline boost::json::object null_schema() { return type_schema("null"); }
 
-/// Exactly one character: a `char` is one byte, written as one code point (an escape, the
-/// character itself, or U+FFFD under `utf8_policy::replace`).
+/// Exactly one character, for `char`: one byte is always written as one code point (itself,
+/// an escape, or U+FFFD under `utf8_policy::replace`), and JSON Schema counts code points.
 inline boost::json::object one_character() { return {{"minLength", 1}, {"maxLength", 1}}; }
 
 template <class I>
@@ -232,13 +232,14 @@ boost::json::object integer_schema() {
 /// shares a value with an earlier enumerator is never written).
 template <class E>
 boost::json::array enum_names() {
+    static_assert(check_wire_names<E>());
     boost::json::array names;
     std::vector<E> seen;
     boost::mp11::mp_for_each<boost::describe::describe_enumerators<E>>([&](auto d) {
         if (std::find(seen.begin(), seen.end(), d.value) != seen.end())
             return;
         seen.push_back(d.value);
-        names.emplace_back(std::string_view(d.name));
+        names.emplace_back(wire_name<E, decltype(d)>::value); // renamed as the serializer does
     });
     return names;
 }
@@ -319,10 +320,7 @@ boost::json::object inline_schema(schema_context& ctx) {
     } else if constexpr (k == kind::boolean) {
         return type_schema("boolean");
     } else if constexpr (k == kind::character) {
-        boost::json::object s = type_schema("string");
-        for (auto& member : one_character())
-            s[member.key()] = member.value();
-        return s;
+        return {{"type", "string"}, {"minLength", 1}, {"maxLength", 1}};
     } else if constexpr (k == kind::integer) {
         return integer_schema<T>();
     } else if constexpr (k == kind::floating) {

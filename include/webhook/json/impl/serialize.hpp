@@ -40,6 +40,14 @@ void write_value(writer& w, const T& v);
 constexpr std::uint64_t ones = 0x0101010101010101ULL;
 constexpr std::uint64_t highs = 0x8080808080808080ULL;
 
+/// Index of the first byte in memory order whose high bit is set in `m` (`m` != 0).
+inline std::size_t first_flagged_byte(std::uint64_t m) noexcept {
+    if constexpr (std::endian::native == std::endian::little)
+        return static_cast<std::size_t>(std::countr_zero(m)) / 8;
+    else
+        return static_cast<std::size_t>(std::countl_zero(m)) / 8;
+}
+
 inline std::uint64_t attention_mask(std::uint64_t x) noexcept {
     const std::uint64_t quote = x ^ (ones * '"');
     const std::uint64_t backslash = x ^ (ones * '\\');
@@ -47,10 +55,6 @@ inline std::uint64_t attention_mask(std::uint64_t x) noexcept {
     const std::uint64_t is_quote = (quote - ones) & ~quote;
     const std::uint64_t is_backslash = (backslash - ones) & ~backslash;
     return (control | is_quote | is_backslash | x) & highs;
-}
-
-inline bool needs_attention(unsigned char c) noexcept {
-    return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
 
 inline constexpr char replacement_character[] = "\xEF\xBF\xBD"; // U+FFFD
@@ -71,7 +75,7 @@ inline void write_string(writer& w, std::string_view s) {
             std::memcpy(out, in, 8);
             const std::uint64_t m = attention_mask(x);
             if (m != 0) {
-                const auto clean = static_cast<std::size_t>(std::countr_zero(m)) / 8;
+                const std::size_t clean = first_flagged_byte(m);
                 in += clean;
                 out += clean;
                 goto attention;
@@ -79,8 +83,17 @@ inline void write_string(writer& w, std::string_view s) {
             in += 8;
             out += 8;
         }
-        while (in != end && !needs_attention(static_cast<unsigned char>(*in)))
-            *out++ = *in++;
+        if (in != end) {
+            // The last 1 to 7 bytes: one word padded with spaces, which need no attention.
+            const auto rest = static_cast<std::size_t>(end - in);
+            std::uint64_t x = ones * ' ';
+            std::memcpy(&x, in, rest);
+            std::memcpy(out, &x, 8);
+            const std::uint64_t m = attention_mask(x);
+            const std::size_t clean = m == 0 ? rest : first_flagged_byte(m);
+            in += clean;
+            out += clean;
+        }
         if (in == end)
             break;
     attention:
@@ -239,33 +252,40 @@ template <class T>
 void write_object(writer& w, const T& v) {
     static_assert(check_wire_names<T>());
     using members = members_of<T>;
-    // Only optional members can be left out; without them every comma is known here.
-    constexpr bool may_omit =
-        boost::mp11::mp_any_of_q<members,
-                                 boost::mp11::mp_bind<is_optional,
-                                                      boost::mp11::mp_bind<member_t, boost::mp11::_1>>>::value;
-    w.put('{');
-    [[maybe_unused]] bool first = true;
-    std::size_t index = 0;
-    boost::mp11::mp_for_each<members>([&](auto d) {
-        using D = decltype(d);
-        const auto& m = v.*D::pointer;
-        using key = member_key<T, D>;
-        if constexpr (is_optional<member_t<D>>::value) {
-            if (!m.has_value() && w.options().empty_optional == empty_optional_policy::omit)
+    constexpr std::size_t count = boost::mp11::mp_size<members>::value;
+    if constexpr (count == 0) {
+        w.append("{}", 2);
+    } else {
+        // Keys are stored as `,"name":`; the first one written turns its comma into `{`.
+        // Only optional members can be left out; without them the first key is known here.
+        constexpr bool may_omit = boost::mp11::mp_any_of_q<
+            members, boost::mp11::mp_compose<member_t, is_optional>>::value;
+        [[maybe_unused]] bool first = true;
+        boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
+            using D = boost::mp11::mp_at_c<members, decltype(index)::value>;
+            const auto& m = v.*D::pointer;
+            if constexpr (is_optional<member_t<D>>::value) {
+                if (!m.has_value() && w.options().empty_optional == empty_optional_policy::omit)
+                    return;
+            }
+            char* key = w.append(member_key<T, D>::bytes);
+            if constexpr (may_omit) {
+                if (first)
+                    *key = '{';
+                first = false;
+            } else if constexpr (decltype(index)::value == 0) {
+                *key = '{';
+            }
+            write_value(w, m);
+        });
+        if constexpr (may_omit) {
+            if (first) { // every member was left out
+                w.append("{}", 2);
                 return;
+            }
         }
-        std::size_t skip;
-        if constexpr (may_omit)
-            skip = first ? 1 : 0;
-        else
-            skip = index == 0 ? 1 : 0;
-        w.append(key::bytes.data() + skip, key::size - skip);
-        write_value(w, m);
-        first = false;
-        ++index;
-    });
-    w.put('}');
+        w.put('}');
+    }
 }
 
 template <class T>
@@ -379,6 +399,9 @@ struct static_path {
     static constexpr std::string_view suffix{bytes.data() + prefix_size, depth};
 };
 
+/// What `to_string` reserves: most events fit, so most calls allocate once.
+inline constexpr std::size_t initial_capacity = 512;
+
 [[noreturn]] inline void throw_write_error(boost::system::error_code ec,
                                            const boost::source_location& loc) {
     boost::throw_exception(boost::system::system_error(ec, "webhook::json::to_string"), loc);
@@ -408,6 +431,7 @@ void write(std::string& out, const T& value, boost::system::error_code& ec) {
 template <class T>
 std::string to_string(const T& value, const data_path& path, const write_options& options) {
     std::string out;
+    out.reserve(detail::initial_capacity);
     if (auto ec = detail::write_document(out, value, path.prefix(), path.suffix(), options))
         detail::throw_write_error(ec, BOOST_CURRENT_LOCATION);
     return out;
@@ -434,6 +458,7 @@ template <path_literal Path, class T>
 std::string to_string(const T& value, const write_options& options) {
     using path = detail::static_path<Path>;
     std::string out;
+    out.reserve(detail::initial_capacity);
     if (auto ec = detail::write_document(out, value, path::prefix, path::suffix, options))
         detail::throw_write_error(ec, BOOST_CURRENT_LOCATION);
     return out;
