@@ -129,7 +129,16 @@ BOOST_AUTO_TEST_CASE(floating_point_is_shortest_round_trip_text) {
     BOOST_TEST(to_string(3.0) == "3");
     BOOST_TEST(to_string(-0.0) == "-0");
     BOOST_TEST(to_string(1e21) == "1e+21");
-    BOOST_TEST(to_string(1.5e-7) == "1.5e-07");
+    BOOST_TEST(to_string(1.5e-7) == "1.5e-7");
+    BOOST_TEST(to_string(1.5e-6) == "0.0000015");
+    BOOST_TEST(to_string(123456.789) == "123456.789");
+    BOOST_TEST(to_string(1500.0) == "1500");
+    BOOST_TEST(to_string(-0.75) == "-0.75");
+    BOOST_TEST(to_string(0.30000000000000004) == "0.30000000000000004");
+    BOOST_TEST(to_string(1e20) == "100000000000000000000");
+    BOOST_TEST(to_string(123e-20) == "1.23e-18");
+    BOOST_TEST(to_string(9007199254740993.0) == "9007199254740992");
+    BOOST_TEST(to_string(1e-7f) == "1e-7");
     BOOST_TEST(to_string(std::numeric_limits<double>::max()) == "1.7976931348623157e+308");
     BOOST_TEST(to_string(std::numeric_limits<double>::denorm_min()) == "5e-324");
     BOOST_TEST(to_string(0.1f) == "0.1");

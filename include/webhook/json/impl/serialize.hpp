@@ -2,6 +2,7 @@
 #define WEBHOOK_JSON_IMPL_SERIALIZE_HPP
 
 #include <webhook/json/detail/members.hpp>
+#include <webhook/json/detail/number.hpp>
 #include <webhook/json/detail/time.hpp>
 #include <webhook/json/detail/writer.hpp>
 
@@ -137,9 +138,8 @@ void write_floating(writer& w, T v) {
         w.append("null", 4);
         return;
     }
-    constexpr std::size_t room = 64; // the longest shortest form of long double fits
-    char* p = w.reserve(room);
-    w.commit(std::to_chars(p, p + room, v).ptr);
+    char* p = w.reserve(max_number_size);
+    w.commit(write_shortest(p, v));
 }
 
 template <class E>
