@@ -128,24 +128,7 @@ struct wire_name {
     static constexpr std::string_view value{storage.data(), size};
 };
 
-/// `,"<escaped wire name>":` for member `D` of `T`; the first member skips the comma.
-template <class T, class D>
-struct member_key {
-    static constexpr std::string_view name = wire_name<T, D>::value;
-    static constexpr std::size_t size = escaped_size(name) + 4;
-    static constexpr std::array<char, size> bytes = [] {
-        std::array<char, size> a{};
-        char* p = a.data();
-        *p++ = ',';
-        *p++ = '"';
-        p = escape_to(p, name);
-        *p++ = '"';
-        *p = ':';
-        return a;
-    }();
-};
-
-/// `"<escaped wire name>"`: how a described enumerator is written.
+/// `"<escaped wire name>"`: an enumerator, and the core of a member key.
 template <class T, class D>
 struct quoted_name {
     static constexpr std::string_view name = wire_name<T, D>::value;
@@ -156,6 +139,21 @@ struct quoted_name {
         *p++ = '"';
         p = escape_to(p, name);
         *p = '"';
+        return a;
+    }();
+};
+
+/// `,"<escaped wire name>":` for member `D` of `T`; the first member's comma becomes `{`.
+template <class T, class D>
+struct member_key {
+    using quoted = quoted_name<T, D>;
+    static constexpr std::size_t size = quoted::size + 2;
+    static constexpr std::array<char, size> bytes = [] {
+        std::array<char, size> a{};
+        a[0] = ',';
+        for (std::size_t i = 0; i < quoted::size; ++i)
+            a[i + 1] = quoted::bytes[i];
+        a[size - 1] = ':';
         return a;
     }();
 };
