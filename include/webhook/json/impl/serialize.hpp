@@ -375,9 +375,11 @@ boost::system::error_code write_document(std::string& out, const T& value,
                                          std::string_view prefix, std::string_view suffix,
                                          const write_options& options) {
     writer w(out, options);
-    w.append(prefix.data(), prefix.size());
+    if (!prefix.empty()) // an empty view may hold a null pointer, which memcpy must not get
+        w.append(prefix.data(), prefix.size());
     write_value(w, value);
-    w.append(suffix.data(), suffix.size());
+    if (!suffix.empty())
+        w.append(suffix.data(), suffix.size());
     return w.finish();
 }
 
