@@ -35,18 +35,33 @@ struct unsupported_type {
 template <class T>
 void write_value(writer& w, const T& v);
 
+inline void write_null(writer& w) { w.append("null", 4); }
+
+/// Records `e` and writes `null` in place of the value, so that writing goes on.
+inline void fail_with_null(writer& w, error e) {
+    w.fail(e);
+    write_null(w);
+}
+
 // Word-at-a-time scan: a byte needs attention if it is below 0x20, a quote, a backslash, or
 // not ASCII. Borrows can flag bytes above a flagged one, never below, so the lowest flag is
 // exact.
 constexpr std::uint64_t ones = 0x0101010101010101ULL;
 constexpr std::uint64_t highs = 0x8080808080808080ULL;
 
-/// Index of the first byte in memory order whose high bit is set in `m` (`m` != 0).
+/// Eight bytes as a number whose least significant byte is the first in memory, so that the
+/// borrow-based tests below flag the earliest bytes correctly on any byte order.
+inline std::uint64_t load_word(const char* p) noexcept {
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    if constexpr (std::endian::native == std::endian::big)
+        x = __builtin_bswap64(x);
+    return x;
+}
+
+/// Index of the first byte whose high bit is set in `m` (`m` != 0, from `load_word`).
 inline std::size_t first_flagged_byte(std::uint64_t m) noexcept {
-    if constexpr (std::endian::native == std::endian::little)
-        return static_cast<std::size_t>(std::countr_zero(m)) / 8;
-    else
-        return static_cast<std::size_t>(std::countl_zero(m)) / 8;
+    return static_cast<std::size_t>(std::countr_zero(m)) / 8;
 }
 
 inline std::uint64_t attention_mask(std::uint64_t x) noexcept {
@@ -71,10 +86,8 @@ inline void write_string(writer& w, std::string_view s) {
     *out++ = '"';
     for (;;) {
         while (end - in >= 8) {
-            std::uint64_t x;
-            std::memcpy(&x, in, 8);
             std::memcpy(out, in, 8);
-            const std::uint64_t m = attention_mask(x);
+            const std::uint64_t m = attention_mask(load_word(in));
             if (m != 0) {
                 const std::size_t clean = first_flagged_byte(m);
                 in += clean;
@@ -87,10 +100,10 @@ inline void write_string(writer& w, std::string_view s) {
         if (in != end) {
             // The last 1 to 7 bytes: one word padded with spaces, which need no attention.
             const auto rest = static_cast<std::size_t>(end - in);
-            std::uint64_t x = ones * ' ';
-            std::memcpy(&x, in, rest);
-            std::memcpy(out, &x, 8);
-            const std::uint64_t m = attention_mask(x);
+            char word[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+            std::memcpy(word, in, rest);
+            std::memcpy(out, word, 8);
+            const std::uint64_t m = attention_mask(load_word(word));
             const std::size_t clean = m == 0 ? rest : first_flagged_byte(m);
             in += clean;
             out += clean;
@@ -135,7 +148,7 @@ void write_floating(writer& w, T v) {
     if (!std::isfinite(v)) {
         if (w.options().non_finite == non_finite_policy::reject)
             w.fail(error::non_finite_number);
-        w.append("null", 4);
+        write_null(w);
         return;
     }
     char* p = w.reserve(max_number_size);
@@ -153,10 +166,8 @@ void write_enum(writer& w, E v) {
             w.append(name::bytes.data(), name::size);
         }
     });
-    if (!named) {
-        w.fail(error::unnamed_enum_value);
-        w.append("null", 4);
-    }
+    if (!named)
+        fail_with_null(w, error::unnamed_enum_value);
 }
 
 template <class D>
@@ -166,42 +177,46 @@ void write_time(writer& w, std::chrono::time_point<std::chrono::system_clock, D>
         w.commit(end);
         return;
     }
-    w.fail(error::time_out_of_range);
-    w.append("null", 4);
+    fail_with_null(w, error::time_out_of_range);
 }
 
-inline void write_json_value(writer& w, const boost::json::value& v);
+template <class K>
+void write_key(writer& w, const K& key);
 
-inline void write_json_object(writer& w, const boost::json::object& o) {
-    w.put('{');
-    bool first = true;
-    for (const auto& member : o) {
-        if (!first)
-            w.put(',');
-        first = false;
-        write_string(w, member.key());
-        w.put(':');
-        write_json_value(w, member.value());
-    }
-    w.put('}');
-}
-
-inline void write_json_array(writer& w, const boost::json::array& a) {
+/// `[e1,e2,...]` for any range.
+template <class R>
+void write_array(writer& w, const R& range) {
     w.put('[');
     bool first = true;
-    for (const auto& element : a) {
+    for (const element_t<R>& element : range) {
         if (!first)
             w.put(',');
         first = false;
-        write_json_value(w, element);
+        write_value(w, element);
     }
     w.put(']');
+}
+
+/// `{"k1":v1,...}` for any range of key/value pairs.
+template <class R>
+void write_map(writer& w, const R& range) {
+    w.put('{');
+    bool first = true;
+    for (const auto& [key, mapped] : range) {
+        if (!first)
+            w.put(',');
+        first = false;
+        write_key(w, key);
+        w.put(':');
+        write_value(w, mapped);
+    }
+    w.put('}');
 }
 
 inline void write_json_value(writer& w, const boost::json::value& v) {
     switch (v.kind()) {
     case boost::json::kind::null:
-        w.append("null", 4);
+        write_null(w);
         break;
     case boost::json::kind::bool_:
         write_value(w, v.get_bool());
@@ -219,10 +234,10 @@ inline void write_json_value(writer& w, const boost::json::value& v) {
         write_string(w, v.get_string());
         break;
     case boost::json::kind::array:
-        write_json_array(w, v.get_array());
+        write_array(w, v.get_array());
         break;
     case boost::json::kind::object:
-        write_json_object(w, v.get_object());
+        write_map(w, v.get_object());
         break;
     }
 }
@@ -292,7 +307,7 @@ template <class T>
 void write_value(writer& w, const T& v) {
     constexpr kind k = kind_of<T>;
     if constexpr (k == kind::null) {
-        w.append("null", 4);
+        write_null(w);
     } else if constexpr (k == kind::boolean) {
         if (v)
             w.append("true", 4);
@@ -312,11 +327,10 @@ void write_value(writer& w, const T& v) {
         if (v.has_value())
             write_value(w, *v);
         else
-            w.append("null", 4);
+            write_null(w);
     } else if constexpr (k == kind::variant) {
         if (v.valueless_by_exception()) {
-            w.fail(error::valueless_variant);
-            w.append("null", 4);
+            fail_with_null(w, error::valueless_variant);
         } else {
             std::visit([&](const auto& alternative) { write_value(w, alternative); }, v);
         }
@@ -324,16 +338,16 @@ void write_value(writer& w, const T& v) {
         if constexpr (std::is_same_v<T, boost::json::value>)
             write_json_value(w, v);
         else if constexpr (std::is_same_v<T, boost::json::object>)
-            write_json_object(w, v);
+            write_map(w, v);
         else if constexpr (std::is_same_v<T, boost::json::array>)
-            write_json_array(w, v);
+            write_array(w, v);
         else
             write_string(w, v);
     } else if constexpr (k == kind::object) {
         write_object(w, v);
     } else if constexpr (k == kind::c_string) {
         if (v == nullptr)
-            w.append("null", 4);
+            write_null(w);
         else
             write_string(w, std::string_view(v));
     } else if constexpr (k == kind::char_array) {
@@ -343,27 +357,9 @@ void write_value(writer& w, const T& v) {
     } else if constexpr (k == kind::string) {
         write_string(w, std::string_view(v));
     } else if constexpr (k == kind::map) {
-        w.put('{');
-        bool first = true;
-        for (const auto& [key, mapped] : v) {
-            if (!first)
-                w.put(',');
-            first = false;
-            write_key(w, key);
-            w.put(':');
-            write_value(w, mapped);
-        }
-        w.put('}');
+        write_map(w, v);
     } else if constexpr (k == kind::sequence) {
-        w.put('[');
-        bool first = true;
-        for (const element_t<T>& element : v) {
-            if (!first)
-                w.put(',');
-            first = false;
-            write_value(w, element);
-        }
-        w.put(']');
+        write_array(w, v);
     } else {
         (void)unsupported_type<T>{};
     }
