@@ -8,6 +8,8 @@
 
 #include <boost/describe.hpp>
 
+#include "support/event_types.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
@@ -16,38 +18,16 @@
 
 namespace schema_test {
 
-enum class state { open, in_progress, closed };
-BOOST_DESCRIBE_ENUM(state, open, in_progress, closed)
+// Shared with the other tests (tests/support/event_types.hpp).
+using event_types::base_event;
+using event_types::incident;
+using event_types::person;
+using event_types::state;
+using event_types::with_optionals;
 
 // `medium` is an alias of `normal`: the serializer writes the first name of a value.
 enum class level { low = 1, normal = 2, medium = 2, high = 3 };
 BOOST_DESCRIBE_ENUM(level, low, normal, medium, high)
-
-struct person {
-    std::string name;
-    int age = 0;
-};
-BOOST_DESCRIBE_STRUCT(person, (), (name, age))
-
-struct base_event {
-    std::string id;
-};
-BOOST_DESCRIBE_STRUCT(base_event, (), (id))
-
-struct incident : base_event {
-    int priority = 0;
-    state status = state::open;
-    person caller;
-    std::vector<std::string> tags;
-};
-BOOST_DESCRIBE_STRUCT(incident, (base_event), (priority, status, caller, tags))
-
-struct with_optionals {
-    std::optional<int> first;
-    int middle = 1;
-    std::optional<std::string> last;
-};
-BOOST_DESCRIBE_STRUCT(with_optionals, (), (first, middle, last))
 
 struct only_optionals {
     std::optional<bool> flag;

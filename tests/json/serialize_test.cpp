@@ -6,6 +6,8 @@
 #include "support/print.hpp"
 
 #include <boost/describe.hpp>
+
+#include "support/event_types.hpp"
 #include <boost/json/parse.hpp>
 
 #include <array>
@@ -26,34 +28,12 @@
 
 namespace test {
 
-enum class state { open, in_progress, closed };
-BOOST_DESCRIBE_ENUM(state, open, in_progress, closed)
-
-struct person {
-    std::string name;
-    int age = 0;
-};
-BOOST_DESCRIBE_STRUCT(person, (), (name, age))
-
-struct base_event {
-    std::string id;
-};
-BOOST_DESCRIBE_STRUCT(base_event, (), (id))
-
-struct incident : base_event {
-    int priority = 0;
-    state status = state::open;
-    person caller;
-    std::vector<std::string> tags;
-};
-BOOST_DESCRIBE_STRUCT(incident, (base_event), (priority, status, caller, tags))
-
-struct with_optionals {
-    std::optional<int> first;
-    int middle = 1;
-    std::optional<std::string> last;
-};
-BOOST_DESCRIBE_STRUCT(with_optionals, (), (first, middle, last))
+// Shared with the other tests (tests/support/event_types.hpp).
+using event_types::base_event;
+using event_types::incident;
+using event_types::person;
+using event_types::state;
+using event_types::with_optionals;
 
 struct empty {};
 BOOST_DESCRIBE_STRUCT(empty, (), ())
