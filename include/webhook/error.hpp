@@ -29,6 +29,25 @@ enum class error {
     empty_path_segment,
     /// A data location contains a NUL or another control character.
     control_character_in_path,
+
+    /// A URL is not a valid absolute URL.
+    invalid_url,
+    /// A URL's scheme is neither `http` nor `https`.
+    unsupported_url_scheme,
+    /// A URL carries a user name or password; configure authentication instead.
+    url_has_credentials,
+    /// A header name is empty or not an HTTP token (RFC 9110).
+    invalid_header_name,
+    /// A header value contains CR, LF, NUL or another control character.
+    invalid_header_value,
+    /// A Basic authentication user-id contains `:` (RFC 7617).
+    colon_in_user_id,
+    /// The request method is not POST, PUT or PATCH.
+    unsupported_method,
+    /// The response body is larger than the configured limit.
+    response_body_too_large,
+    /// The HTTP proxy refused or failed the CONNECT request.
+    proxy_connect_failed,
 };
 
 namespace detail {
@@ -58,6 +77,24 @@ public:
             return "data location has an empty segment";
         case error::control_character_in_path:
             return "data location contains a control character";
+        case error::invalid_url:
+            return "URL is not a valid absolute URL";
+        case error::unsupported_url_scheme:
+            return "URL scheme is not http or https";
+        case error::url_has_credentials:
+            return "URL contains a user name or password; configure authentication instead";
+        case error::invalid_header_name:
+            return "header name is not an HTTP token";
+        case error::invalid_header_value:
+            return "header value contains CR, LF, NUL or another control character";
+        case error::colon_in_user_id:
+            return "Basic authentication user-id contains ':'";
+        case error::unsupported_method:
+            return "request method is not POST, PUT or PATCH";
+        case error::response_body_too_large:
+            return "response body is larger than the configured limit";
+        case error::proxy_connect_failed:
+            return "HTTP proxy refused the CONNECT request";
         }
         return "unknown webhook error";
     }

@@ -1,0 +1,122 @@
+#ifndef WEBHOOK_TRANSPORT_BEAST_TRANSPORT_HPP
+#define WEBHOOK_TRANSPORT_BEAST_TRANSPORT_HPP
+
+#include <webhook/transport/origin.hpp>
+#include <webhook/transport/request.hpp>
+#include <webhook/transport/transport.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace webhook {
+
+/** TLS settings of the built-in transport. The defaults verify the server: its certificate
+    chain against the system trust store, and its name (SNI is sent too). TLS 1.2 is the
+    minimum. */
+struct tls_options {
+    /// A PEM file of trusted CA certificates, used instead of the system store when set.
+    std::string ca_file;
+    /// A directory of hashed CA certificates (`c_rehash`), used with or instead of `ca_file`.
+    std::string ca_directory;
+    /// For mutual TLS: the client certificate chain (PEM) and its private key (PEM).
+    std::string certificate_file;
+    std::string private_key_file;
+    /// Accept any server certificate and name. Only for tests against self-signed receivers:
+    /// it makes the connection open to interception.
+    bool insecure_skip_verification = false;
+};
+
+/** Settings of the built-in Beast transport. */
+struct beast_transport_options {
+    /// Resolving and connecting one TCP connection (through the proxy, if any).
+    std::chrono::milliseconds connect_timeout{10'000};
+    /// The TLS handshake (and the proxy's CONNECT answer).
+    std::chrono::milliseconds handshake_timeout{10'000};
+    /// The whole request once it has a connection: writing it and reading the response.
+    std::chrono::milliseconds request_timeout{30'000};
+    /// An idle keep-alive connection older than this is closed instead of reused.
+    std::chrono::milliseconds idle_timeout{30'000};
+    /// At most this many connections per origin; further requests wait for one.
+    std::size_t max_connections_per_origin = 16;
+    /// A response body larger than this ends the request with `error::response_body_too_large`.
+    std::size_t max_response_body = 1024 * 1024;
+    /// Verification, trust store, client certificate.
+    tls_options tls;
+    /// An HTTP proxy as `http://host:port`: `https` goes through a CONNECT tunnel, `http` is sent
+    /// to the proxy in absolute form. Empty: direct connections.
+    std::string proxy;
+};
+
+namespace detail {
+class beast_pool;
+}
+
+/** The built-in transport: HTTP/1.1 over TCP or TLS with Boost.Beast, with a keep-alive
+    connection pool per origin.
+
+    Pooling: an idle connection is reused (the most recently used first); name resolution is
+    done once per origin and reused. When a reused connection fails before a single byte of
+    the response has arrived (typically because the server closed it while it was idle), the
+    request is sent again on a fresh connection; once any byte of a response has arrived, the
+    error is reported instead, because the server may have acted on the request.
+
+    Threads: with the constructor that takes an executor, all I/O runs there and the caller
+    runs the executor's context; with the other, the transport owns an `io_context` and one
+    thread. `send` blocks the calling thread until the response: never call it from a thread
+    that runs the transport's executor. Any thread may call `send` and `async_send`
+    concurrently. Destroying the transport closes all connections; operations still in flight
+    then complete with `boost::asio::error::operation_aborted`.
+*/
+class beast_transport {
+public:
+    using executor_type = boost::asio::any_io_executor;
+
+    /// All I/O on `executor`, whose context the caller runs.
+    explicit beast_transport(executor_type executor, beast_transport_options options = {});
+
+    /// I/O on a context and a thread of the transport's own.
+    explicit beast_transport(beast_transport_options options = {});
+
+    ~beast_transport();
+    beast_transport(const beast_transport&) = delete;
+    beast_transport& operator=(const beast_transport&) = delete;
+
+    executor_type get_executor() const noexcept { return executor_; }
+
+    /** Sends `request` to `where` and delivers the response.
+
+        Completion signature: `void(boost::system::error_code, http_response)`. Errors include
+        `boost::beast::error::timeout`, `error::response_body_too_large`,
+        `error::proxy_connect_failed`, name resolution, connection, TLS and HTTP parse errors.
+        An HTTP status is never an error here. `request` must stay valid until completion.
+    */
+    template <class CompletionToken>
+    auto async_send(const origin& where, const http_request& request, CompletionToken&& token);
+
+    /// Blocking form: waits for `async_send` on the transport's executor.
+    http_response send(const origin& where, const http_request& request,
+                       boost::system::error_code& ec);
+
+    /// Number of open connections to `where`, idle or busy.
+    std::size_t open_connections(const origin& where) const;
+
+private:
+    std::unique_ptr<boost::asio::io_context> own_context_;
+    executor_type executor_;
+    std::shared_ptr<detail::beast_pool> pool_;
+    std::thread own_thread_;
+};
+
+} // namespace webhook
+
+#include <webhook/transport/impl/beast_transport.hpp>
+
+#endif
