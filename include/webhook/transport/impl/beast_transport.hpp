@@ -78,7 +78,7 @@ private:
         if (!pool_->proxy() || where_.tls)
             return *request_;
         if (!absolute_) {
-            absolute_.emplace(*request_);
+            absolute_ = std::make_unique<http_request>(*request_);
             absolute_->target("http://" + authority(where_) + std::string(request_->target()));
         }
         return *absolute_;
@@ -112,7 +112,7 @@ private:
 
                 if (!conn_->connected) {
                     if (!pool_->resolved(connect_target())) {
-                        resolver_.emplace(pool_->executor());
+                        resolver_ = std::make_unique<tcp::resolver>(pool_->executor());
                         BOOST_ASIO_CORO_YIELD resolver_->async_resolve(
                             connect_target().host, std::to_string(connect_target().port),
                             std::move(self));
@@ -215,9 +215,10 @@ private:
     std::chrono::steady_clock::time_point deadline_;
     std::unique_ptr<connection> conn_;
     bool reused_ = false;
-    std::optional<tcp::resolver> resolver_;
-    std::optional<http_request> absolute_;
-    // Beast's parsers cannot move, and an operation moves with each step: hold them by pointer.
+    // The operation object moves with each step while Beast holds references to the messages
+    // and parsers it reads and writes (and parsers cannot move): keep those on the heap.
+    std::unique_ptr<tcp::resolver> resolver_;
+    std::unique_ptr<http_request> absolute_;
     std::unique_ptr<boost::beast::http::request<boost::beast::http::empty_body>> tunnel_;
     std::unique_ptr<boost::beast::http::response_parser<boost::beast::http::empty_body>>
         tunnel_response_;

@@ -1,0 +1,469 @@
+#include <webhook/transport/beast_transport.hpp>
+
+#define BOOST_TEST_MODULE transport_beast_transport
+#include <boost/test/unit_test.hpp>
+
+#include "support/print.hpp"
+#include "support/test_pki.hpp"
+#include "support/test_proxy.hpp"
+#include "support/test_receiver.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+// The built-in transport against real servers on loopback: the test receiver (plain and TLS,
+// with injected faults) and a CONNECT proxy.
+
+namespace http = boost::beast::http;
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using webhook::test::behaviour;
+using webhook::test::test_receiver;
+
+namespace {
+
+/// An error enum of Beast or Asio as an error_code, which Boost.Test can print.
+template <class E>
+boost::system::error_code code(E e) {
+    return make_error_code(e);
+}
+
+bool is_tls_error(boost::system::error_code ec) {
+    return ec.category() == asio::error::get_ssl_category();
+}
+
+webhook::beast_transport_options fast_timeouts() {
+    webhook::beast_transport_options o;
+    o.connect_timeout = 2s;
+    o.handshake_timeout = 2s;
+    o.request_timeout = 2s;
+    return o;
+}
+
+struct exchange {
+    boost::system::error_code ec;
+    webhook::http_response response;
+};
+
+exchange post(webhook::beast_transport& t, const std::string& url, std::string body = "{}",
+              const webhook::request_headers& headers = {}) {
+    const webhook::endpoint_url u(url);
+    const auto req = webhook::make_request(http::verb::post, u, std::move(body), headers);
+    exchange x;
+    x.response = t.send(u.origin(), req, x.ec);
+    return x;
+}
+
+const webhook::test::test_pki& pki() {
+    static const auto p = webhook::test::test_pki::make();
+    return p;
+}
+
+std::string ca_file() {
+    static const std::string path = webhook::test::write_temp_file(pki().ca_cert, ".pem");
+    return path;
+}
+
+webhook::beast_transport_options trusting_test_ca() {
+    auto o = fast_timeouts();
+    o.tls.ca_file = ca_file();
+    return o;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(http_plain)
+
+BOOST_AUTO_TEST_CASE(every_method_with_exact_header_bytes) {
+    test_receiver receiver;
+    webhook::beast_transport transport(fast_timeouts());
+    const webhook::endpoint_url url(receiver.url("/api/incidents?src=mon"));
+    webhook::request_headers headers;
+    headers.basic_auth("webhook", "secret").add("X-Api-Key", "k1");
+    const std::string port = std::to_string(receiver.port());
+    for (const auto verb : {http::verb::post, http::verb::put, http::verb::patch}) {
+        const auto req = webhook::make_request(verb, url, R"({"id":"INC1"})", headers);
+        boost::system::error_code ec;
+        const auto res = transport.send(url.origin(), req, ec);
+        BOOST_TEST_REQUIRE(!ec, ec.message());
+        BOOST_TEST(res.result_int() == 200u);
+    }
+    const auto seen = receiver.requests();
+    BOOST_TEST_REQUIRE(seen.size() == 3u);
+    const char* methods[] = {"POST", "PUT", "PATCH"};
+    for (std::size_t i = 0; i < 3; ++i) {
+        BOOST_TEST(seen[i].raw_head == std::string(methods[i]) +
+                                           " /api/incidents?src=mon HTTP/1.1\r\n"
+                                           "Host: 127.0.0.1:" + port + "\r\n"
+                                           "User-Agent: webhook/0.1.0\r\n"
+                                           "Accept: application/json, */*\r\n"
+                                           "Content-Type: application/json; charset=utf-8\r\n"
+                                           "Authorization: Basic d2ViaG9vazpzZWNyZXQ=\r\n"
+                                           "X-Api-Key: k1\r\n"
+                                           "Content-Length: 13\r\n"
+                                           "\r\n");
+        BOOST_TEST(seen[i].body == R"({"id":"INC1"})");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(response_status_headers_and_body_come_back) {
+    test_receiver receiver;
+    receiver.push(behaviour::respond(503, "busy", {{"Retry-After", "7"}}));
+    webhook::beast_transport transport(fast_timeouts());
+    const auto x = post(transport, receiver.url("/hook"));
+    BOOST_TEST_REQUIRE(!x.ec); // a status is a response, never a transport error
+    BOOST_TEST(x.response.result_int() == 503u);
+    BOOST_TEST(x.response["Retry-After"] == "7");
+    BOOST_TEST(x.response.body() == "busy");
+}
+
+BOOST_AUTO_TEST_CASE(keep_alive_sends_every_request_on_one_connection) {
+    test_receiver receiver;
+    webhook::beast_transport transport(fast_timeouts());
+    for (int i = 0; i < 5; ++i)
+        BOOST_TEST_REQUIRE(!post(transport, receiver.url("/hook")).ec);
+    BOOST_TEST(receiver.connections_accepted() == 1u);
+    for (const auto& r : receiver.requests())
+        BOOST_TEST(r.connection == 1u);
+    BOOST_TEST(transport.open_connections(webhook::endpoint_url(receiver.url()).origin()) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(idle_connection_closed_by_the_server_is_replaced_without_loss_or_duplicate) {
+    test_receiver receiver;
+    receiver.close_after(1); // like a load balancer closing idle keep-alive connections
+    webhook::beast_transport transport(fast_timeouts());
+    for (int i = 0; i < 4; ++i) {
+        const auto x = post(transport, receiver.url("/hook"), std::to_string(i));
+        BOOST_TEST_REQUIRE(!x.ec, x.ec.message());
+        BOOST_TEST(x.response.result_int() == 200u);
+    }
+    const auto seen = receiver.requests();
+    BOOST_TEST_REQUIRE(seen.size() == 4u); // each request reached the server exactly once
+    for (std::size_t i = 0; i < 4; ++i)
+        BOOST_TEST(seen[i].body == std::to_string(i));
+    BOOST_TEST(receiver.connections_accepted() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(reused_connection_closed_without_a_byte_of_response_is_retried_once) {
+    test_receiver receiver;
+    webhook::beast_transport transport(fast_timeouts());
+    BOOST_TEST_REQUIRE(!post(transport, receiver.url("/hook"), "first").ec);
+    receiver.push(behaviour::close_without_response()); // on the reused connection
+    const auto x = post(transport, receiver.url("/hook"), "second");
+    BOOST_TEST_REQUIRE(!x.ec, x.ec.message());
+    const auto seen = receiver.requests();
+    BOOST_TEST_REQUIRE(seen.size() == 3u); // documented: the receiver read "second" twice
+    BOOST_TEST(seen[1].body == "second");
+    BOOST_TEST(seen[2].body == "second");
+    BOOST_TEST(seen[1].connection == 1u);
+    BOOST_TEST(seen[2].connection == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(fresh_connection_closed_without_response_is_an_error) {
+    test_receiver receiver;
+    receiver.push(behaviour::close_without_response());
+    webhook::beast_transport transport(fast_timeouts());
+    const auto x = post(transport, receiver.url("/hook"));
+    BOOST_TEST(x.ec == code(http::error::end_of_stream));
+    BOOST_TEST(receiver.request_count() == 1u); // not sent again
+}
+
+BOOST_AUTO_TEST_CASE(close_in_the_middle_of_a_response_is_an_error_and_not_retried) {
+    test_receiver receiver;
+    webhook::beast_transport transport(fast_timeouts());
+    BOOST_TEST_REQUIRE(!post(transport, receiver.url("/hook")).ec);
+    receiver.push(behaviour::close_mid_response());
+    const auto x = post(transport, receiver.url("/hook")); // reused, but bytes had arrived
+    BOOST_TEST(x.ec == code(http::error::partial_message));
+    BOOST_TEST(receiver.request_count() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(garbage_instead_of_http_is_an_error) {
+    test_receiver receiver;
+    receiver.push(behaviour::garbage());
+    webhook::beast_transport transport(fast_timeouts());
+    const auto x = post(transport, receiver.url("/hook"));
+    BOOST_TEST((x.ec.category() == code(http::error::bad_version).category())); // Beast's HTTP errors
+    BOOST_TEST(x.ec != code(http::error::end_of_stream));
+}
+
+BOOST_AUTO_TEST_CASE(server_that_never_answers_times_out) {
+    test_receiver receiver;
+    receiver.push(behaviour::never_answer());
+    auto options = fast_timeouts();
+    options.request_timeout = 300ms;
+    webhook::beast_transport transport(options);
+    const auto start = std::chrono::steady_clock::now();
+    const auto x = post(transport, receiver.url("/hook"));
+    const auto took = std::chrono::steady_clock::now() - start;
+    BOOST_TEST(x.ec == code(boost::beast::error::timeout));
+    BOOST_TEST(took >= 300ms);
+    BOOST_TEST(took < 2s);
+}
+
+BOOST_AUTO_TEST_CASE(slow_answer_within_the_timeout_is_fine) {
+    test_receiver receiver;
+    receiver.push(behaviour::delay(100ms, 202));
+    webhook::beast_transport transport(fast_timeouts());
+    const auto x = post(transport, receiver.url("/hook"));
+    BOOST_TEST_REQUIRE(!x.ec);
+    BOOST_TEST(x.response.result_int() == 202u);
+}
+
+BOOST_AUTO_TEST_CASE(response_body_limit_ends_the_request) {
+    test_receiver receiver;
+    receiver.push({behaviour::oversized_body(2u << 20), behaviour::endless_body(),
+                   behaviour::oversized_body(1000), behaviour::oversized_body(1001)});
+    webhook::beast_transport big(fast_timeouts()); // default limit: 1 MiB
+    BOOST_TEST(post(big, receiver.url("/a")).ec == webhook::error::response_body_too_large);
+    BOOST_TEST(post(big, receiver.url("/b")).ec == webhook::error::response_body_too_large);
+    auto options = fast_timeouts();
+    options.max_response_body = 1000;
+    webhook::beast_transport small(options);
+    const auto fits = post(small, receiver.url("/c"));
+    BOOST_TEST_REQUIRE(!fits.ec);
+    BOOST_TEST(fits.response.body().size() == 1000u);
+    BOOST_TEST(post(small, receiver.url("/d")).ec == webhook::error::response_body_too_large);
+}
+
+BOOST_AUTO_TEST_CASE(connection_refused_is_reported) {
+    asio::io_context io;
+    asio::ip::tcp::acceptor probe(io, {asio::ip::address_v4::loopback(), 0});
+    const auto port = probe.local_endpoint().port();
+    probe.close(); // nothing listens there any more
+    webhook::beast_transport transport(fast_timeouts());
+    const auto x = post(transport, "http://127.0.0.1:" + std::to_string(port) + "/");
+    BOOST_TEST(x.ec == code(asio::error::connection_refused));
+}
+
+BOOST_AUTO_TEST_CASE(connect_timeout_when_the_server_accepts_no_more_connections) {
+    // A listener whose backlog is full drops further SYNs: the connect hangs until it times out.
+    asio::io_context io;
+    asio::ip::tcp::acceptor full(io);
+    full.open(asio::ip::tcp::v4());
+    full.bind({asio::ip::address_v4::loopback(), 0});
+    full.listen(0);
+    std::vector<asio::ip::tcp::socket> fillers;
+    for (int i = 0; i < 4; ++i) {
+        fillers.emplace_back(io);
+        fillers.back().async_connect(full.local_endpoint(), [](boost::system::error_code) {});
+    }
+    io.run_for(100ms);
+    auto options = fast_timeouts();
+    options.connect_timeout = 300ms;
+    webhook::beast_transport transport(options);
+    const auto x = post(transport, "http://127.0.0.1:" +
+                                       std::to_string(full.local_endpoint().port()) + "/");
+    BOOST_TEST(x.ec == code(boost::beast::error::timeout));
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_literal) {
+    webhook::test::receiver_options o;
+    o.ipv6 = true;
+    test_receiver receiver(o);
+    webhook::beast_transport transport(fast_timeouts());
+    const auto x = post(transport, receiver.url("/v6"));
+    BOOST_TEST_REQUIRE(!x.ec, x.ec.message());
+    BOOST_TEST(receiver.requests().at(0).header("Host").value() ==
+               "[::1]:" + std::to_string(receiver.port()));
+}
+
+BOOST_AUTO_TEST_CASE(connections_per_origin_are_capped_and_waiters_are_served) {
+    test_receiver receiver;
+    receiver.set_default_behaviour(behaviour::delay(30ms, 204));
+    auto options = fast_timeouts();
+    options.max_connections_per_origin = 2;
+    webhook::beast_transport transport(options);
+    const webhook::endpoint_url url(receiver.url("/hook"));
+    const auto req = webhook::make_request(http::verb::post, url, "{}");
+    std::vector<std::future<webhook::http_response>> results;
+    for (int i = 0; i < 10; ++i)
+        results.push_back(transport.async_send(url.origin(), req, asio::use_future));
+    for (auto& f : results)
+        BOOST_TEST(f.get().result_int() == 204u);
+    BOOST_TEST(receiver.request_count() == 10u);
+    BOOST_TEST(receiver.connections_accepted() == 2u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(completion_tokens)
+
+// The transport on the caller's io_context, completed with each kind of token.
+BOOST_AUTO_TEST_CASE(callback_deferred_awaitable_and_future) {
+    test_receiver receiver;
+    asio::io_context io;
+    webhook::beast_transport transport(io.get_executor(), fast_timeouts());
+    const webhook::endpoint_url url(receiver.url("/t"));
+    const auto req = webhook::make_request(http::verb::post, url, "{}");
+    std::vector<unsigned> statuses;
+
+    transport.async_send(url.origin(), req,
+                         [&](boost::system::error_code ec, webhook::http_response r) {
+                             BOOST_TEST(!ec);
+                             statuses.push_back(r.result_int());
+                         });
+    io.run();
+    io.restart();
+
+    auto op = transport.async_send(url.origin(), req, asio::deferred);
+    std::move(op)([&](boost::system::error_code ec, webhook::http_response r) {
+        BOOST_TEST(!ec);
+        statuses.push_back(r.result_int());
+    });
+    io.run();
+    io.restart();
+
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto r = co_await transport.async_send(url.origin(), req, asio::use_awaitable);
+            statuses.push_back(r.result_int());
+        },
+        asio::detached);
+    io.run();
+    io.restart();
+
+    auto work = asio::make_work_guard(io);
+    std::thread runner([&] { io.run(); });
+    statuses.push_back(transport.async_send(url.origin(), req, asio::use_future).get().result_int());
+    boost::system::error_code ec;
+    statuses.push_back(transport.send(url.origin(), req, ec).result_int());
+    BOOST_TEST(!ec);
+    work.reset();
+    runner.join();
+
+    BOOST_TEST(statuses == (std::vector<unsigned>{200, 200, 200, 200, 200}));
+    BOOST_TEST(receiver.connections_accepted() == 1u); // one pool for all forms
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(tls)
+
+BOOST_AUTO_TEST_CASE(verified_tls_by_name_and_by_ip_address) {
+    test_receiver receiver(webhook::test::tls_options(pki()));
+    webhook::beast_transport transport(trusting_test_ca());
+    const std::string port = std::to_string(receiver.port());
+    const auto by_name = post(transport, "https://localhost:" + port + "/hook");
+    BOOST_TEST_REQUIRE(!by_name.ec, by_name.ec.message());
+    const auto by_ip = post(transport, "https://127.0.0.1:" + port + "/hook");
+    BOOST_TEST_REQUIRE(!by_ip.ec, by_ip.ec.message());
+    BOOST_TEST(receiver.request_count() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(untrusted_certificate_is_refused) {
+    webhook::test::receiver_options o;
+    o.tls = true;
+    o.cert_chain_pem = pki().untrusted_server_cert;
+    o.private_key_pem = pki().untrusted_server_key;
+    test_receiver receiver(o);
+    webhook::beast_transport transport(trusting_test_ca());
+    const auto x = post(transport, receiver.url("/hook"));
+    BOOST_TEST(is_tls_error(x.ec), x.ec.message());
+    BOOST_TEST(receiver.request_count() == 0u); // nothing was sent
+}
+
+BOOST_AUTO_TEST_CASE(system_trust_store_does_not_trust_the_test_ca) {
+    test_receiver receiver(webhook::test::tls_options(pki()));
+    webhook::beast_transport transport(fast_timeouts()); // default: system store
+    const auto x = post(transport, receiver.url("/hook"));
+    BOOST_TEST(is_tls_error(x.ec), x.ec.message());
+    BOOST_TEST(receiver.request_count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(insecure_option_skips_verification) {
+    webhook::test::receiver_options o;
+    o.tls = true;
+    o.cert_chain_pem = pki().untrusted_server_cert;
+    o.private_key_pem = pki().untrusted_server_key;
+    test_receiver receiver(o);
+    auto options = fast_timeouts();
+    options.tls.insecure_skip_verification = true;
+    webhook::beast_transport transport(options);
+    BOOST_TEST(!post(transport, receiver.url("/hook")).ec);
+}
+
+BOOST_AUTO_TEST_CASE(mutual_tls_presents_the_client_certificate) {
+    test_receiver receiver(webhook::test::tls_options(pki(), true));
+    auto options = trusting_test_ca();
+    options.tls.certificate_file = webhook::test::write_temp_file(pki().client_cert, ".pem");
+    options.tls.private_key_file = webhook::test::write_temp_file(pki().client_key, ".pem");
+    webhook::beast_transport with_cert(options);
+    const auto x = post(with_cert, receiver.url("/hook"));
+    BOOST_TEST_REQUIRE(!x.ec, x.ec.message());
+    BOOST_TEST(receiver.requests().at(0).client_cert_subject == "CN=webhook-client");
+
+    webhook::beast_transport without_cert(trusting_test_ca());
+    BOOST_TEST(post(without_cert, receiver.url("/hook")).ec);
+    BOOST_TEST(receiver.request_count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(tls_handshake_timeout) {
+    // A TCP server that accepts and never speaks: the TLS handshake cannot finish.
+    asio::io_context io;
+    asio::ip::tcp::acceptor silent(io, {asio::ip::address_v4::loopback(), 0});
+    asio::ip::tcp::socket held(io);
+    silent.async_accept(held, [](boost::system::error_code) {});
+    std::thread server([&] { io.run_for(2s); });
+    auto options = trusting_test_ca();
+    options.handshake_timeout = 300ms;
+    webhook::beast_transport transport(options);
+    const auto x = post(transport, "https://127.0.0.1:" +
+                                       std::to_string(silent.local_endpoint().port()) + "/");
+    BOOST_TEST(x.ec == code(boost::beast::error::timeout));
+    io.stop();
+    server.join();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(proxy)
+
+BOOST_AUTO_TEST_CASE(https_goes_through_a_connect_tunnel) {
+    test_receiver receiver(webhook::test::tls_options(pki()));
+    webhook::test::test_connect_proxy proxy;
+    auto options = trusting_test_ca();
+    options.proxy = proxy.url();
+    webhook::beast_transport transport(options);
+    const std::string authority = "localhost:" + std::to_string(receiver.port());
+    for (int i = 0; i < 2; ++i)
+        BOOST_TEST_REQUIRE(!post(transport, "https://" + authority + "/hook").ec);
+    BOOST_TEST(proxy.connect_targets() == std::vector<std::string>{authority}); // one tunnel
+    BOOST_TEST(receiver.requests().at(1).raw_head.starts_with("POST /hook HTTP/1.1\r\n"));
+}
+
+BOOST_AUTO_TEST_CASE(plain_http_is_sent_to_the_proxy_in_absolute_form) {
+    test_receiver receiver;
+    webhook::test::test_connect_proxy proxy;
+    auto options = fast_timeouts();
+    options.proxy = proxy.url();
+    webhook::beast_transport transport(options);
+    const std::string url = receiver.url("/hook?x=1");
+    const auto x = post(transport, url);
+    BOOST_TEST_REQUIRE(!x.ec, x.ec.message());
+    BOOST_TEST(proxy.forwarded_targets() == std::vector<std::string>{url});
+    BOOST_TEST(receiver.request_count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(refused_tunnel_is_a_proxy_error) {
+    webhook::test::test_connect_proxy proxy; // refuses targets that are not loopback
+    auto options = trusting_test_ca();
+    options.proxy = proxy.url();
+    webhook::beast_transport transport(options);
+    BOOST_TEST(post(transport, "https://example.com/hook").ec ==
+               webhook::error::proxy_connect_failed);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
