@@ -156,15 +156,16 @@ inline authority make_authority(const std::string& common_name) {
 
 // The server certificate every TLS test uses: valid for all the names a loopback client may
 // dial, so that host name verification can stay on.
-inline std::pair<std::string, std::string> make_server_pair(const authority& ca,
-                                                            const std::string& common_name) {
+inline std::pair<std::string, std::string>
+make_server_pair(const authority& ca, const std::string& common_name,
+                 const char* alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1") {
     pkey_ptr key = make_p256_key();
     x509_ptr cert =
         make_certificate(common_name, key.get(), ca.cert.get(), ca.key.get(),
                          {{NID_basic_constraints, "critical,CA:FALSE"},
                           {NID_key_usage, "critical,digitalSignature"},
                           {NID_ext_key_usage, "serverAuth"},
-                          {NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1"},
+                          {NID_subject_alt_name, alt_names},
                           {NID_subject_key_identifier, "hash"},
                           {NID_authority_key_identifier, "keyid:always"}});
     return {to_pem(cert.get()), to_pem(key.get())};
@@ -204,7 +205,8 @@ inline temp_directory& process_temp_directory() {
  * A throw-away public key infrastructure for the TLS tests, made fresh in memory:
  * a CA; a server certificate it signed for localhost, 127.0.0.1 and ::1 (serverAuth); a client
  * certificate it signed, CN=webhook-client (clientAuth); and an unrelated second CA with its own
- * localhost server certificate, which a client trusting only `ca_cert` must reject.
+ * localhost server certificate, which a client trusting only `ca_cert` must reject; and a
+ * certificate the CA signed for wrong.example only, which fails host name verification.
  * All keys are EC P-256; every certificate is valid from an hour ago to a day from now.
  */
 struct test_pki {
@@ -216,6 +218,9 @@ struct test_pki {
     std::string untrusted_ca_cert{};
     std::string untrusted_server_cert{};
     std::string untrusted_server_key{};
+    // Signed by the trusted CA, but for another name only: for host name verification tests.
+    std::string wrong_name_server_cert{};
+    std::string wrong_name_server_key{};
 
     /// A new PKI, a few milliseconds of key generation. Throws std::runtime_error on failure.
     static test_pki make() {
@@ -234,6 +239,9 @@ struct test_pki {
              {NID_authority_key_identifier, "keyid:always"}});
         pki.client_cert = detail::to_pem(client_cert.get());
         pki.client_key = detail::to_pem(client_key.get());
+
+        std::tie(pki.wrong_name_server_cert, pki.wrong_name_server_key) =
+            detail::make_server_pair(ca, "wrong.example", "DNS:wrong.example");
 
         const detail::authority other = detail::make_authority("webhook-test-untrusted-ca");
         pki.untrusted_ca_cert = detail::to_pem(other.cert.get());

@@ -375,6 +375,21 @@ BOOST_AUTO_TEST_CASE(untrusted_certificate_is_refused) {
     BOOST_TEST(receiver.request_count() == 0u); // nothing was sent
 }
 
+BOOST_AUTO_TEST_CASE(certificate_for_another_host_name_is_refused) {
+    webhook::test::receiver_options o;
+    o.tls = true;
+    o.cert_chain_pem = pki().wrong_name_server_cert; // trusted CA, name wrong.example only
+    o.private_key_pem = pki().wrong_name_server_key;
+    test_receiver receiver(o);
+    webhook::beast_transport transport(trusting_test_ca());
+    const std::string port = std::to_string(receiver.port());
+    for (const std::string host : {"localhost", "127.0.0.1"}) {
+        const auto x = post(transport, "https://" + host + ":" + port + "/hook");
+        BOOST_TEST(is_tls_error(x.ec), x.ec.message());
+    }
+    BOOST_TEST(receiver.request_count() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(system_trust_store_does_not_trust_the_test_ca) {
     test_receiver receiver(webhook::test::tls_options(pki()));
     webhook::beast_transport transport(fast_timeouts()); // default: system store
