@@ -425,6 +425,15 @@ BOOST_AUTO_TEST_CASE(mutual_tls_presents_the_client_certificate) {
     BOOST_TEST(receiver.request_count() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(unreadable_tls_files_fail_at_construction) {
+    auto options = fast_timeouts();
+    options.tls.ca_file = "/nonexistent/ca.pem";
+    BOOST_CHECK_THROW(webhook::beast_transport{options}, boost::system::system_error);
+    options = fast_timeouts();
+    options.tls.certificate_file = "/nonexistent/client.pem";
+    BOOST_CHECK_THROW(webhook::beast_transport{options}, boost::system::system_error);
+}
+
 BOOST_AUTO_TEST_CASE(tls_handshake_timeout) {
     // A TCP server that accepts and never speaks: the TLS handshake cannot finish.
     asio::io_context io;
