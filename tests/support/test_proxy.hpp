@@ -150,11 +150,8 @@ public:
 
     explicit test_connect_proxy(proxy_options opts = {})
         : options_(std::move(opts)),
-          acceptor_(server_.context(),
-                    detail::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0)) {
-        port_ = acceptor_.local_endpoint().port();
-        boost::asio::co_spawn(server_.context(), accept_loop(), detail::rethrow_if_failed);
-        server_.start();
+          server_(boost::asio::ip::address_v4::loopback()) {
+        server_.start(accept_loop());
     }
 
     ~test_connect_proxy() { stop(); }
@@ -163,18 +160,11 @@ public:
     test_connect_proxy& operator=(const test_connect_proxy&) = delete;
 
     /// Closes the listener, every tunnel and every forwarding, and joins. Idempotent.
-    void stop() {
-        server_.stop([this] {
-            stopping_ = true;
-            detail::error_code ignored;
-            acceptor_.close(ignored);
-            connections_.stop_all();
-        });
-    }
+    void stop() { server_.stop(); }
 
-    unsigned short port() const noexcept { return port_; }
+    unsigned short port() const noexcept { return server_.port(); }
     /// "http://127.0.0.1:port", the form a client's proxy option takes.
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
 
     /// The targets of the CONNECT requests read, as sent ("127.0.0.1:8443"), refused ones too.
     std::vector<std::string> connect_targets() const {
@@ -222,14 +212,14 @@ private:
 
     boost::asio::awaitable<void> accept_loop() {
         for (;;) {
-            auto [ec, socket] = co_await acceptor_.async_accept(detail::use_tuple);
-            if (stopping_ || !acceptor_.is_open())
+            auto [ec, socket] = co_await server_.acceptor().async_accept(detail::use_tuple);
+            if (server_.stopping() || !server_.acceptor().is_open())
                 co_return;
             if (ec)
                 continue;
             update([&] { ++accepted_; });
             auto c = std::make_shared<detail::proxy_connection>(std::move(socket));
-            connections_.add(c);
+            server_.connections().add(c);
             boost::asio::co_spawn(server_.context(), serve(std::move(c)),
                                   detail::rethrow_if_failed);
         }
@@ -346,11 +336,7 @@ private:
     std::vector<std::optional<std::string>> authorizations_;
     std::size_t accepted_ = 0;
 
-    detail::io_thread server_;
-    detail::tcp::acceptor acceptor_;
-    detail::connection_registry connections_;
-    bool stopping_ = false;
-    unsigned short port_ = 0;
+    detail::loopback_server server_;
 };
 
 } // namespace webhook::test

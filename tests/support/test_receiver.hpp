@@ -309,6 +309,47 @@ private:
     bool finished_ = false;
 };
 
+/**
+ * What both test servers are built on: a listener on a loopback address with an ephemeral
+ * port, the server thread, the registry of open connections, and an idempotent stop that
+ * closes the listener and every connection on the server thread.
+ */
+class loopback_server {
+public:
+    explicit loopback_server(const net::ip::address& address)
+        : acceptor_(thread_.context(), tcp::endpoint(address, 0)),
+          port_(acceptor_.local_endpoint().port()) {}
+
+    /// Runs `accept_loop` (a coroutine) on the server thread.
+    void start(net::awaitable<void> accept_loop) {
+        net::co_spawn(thread_.context(), std::move(accept_loop), rethrow_if_failed);
+        thread_.start();
+    }
+
+    void stop() {
+        thread_.stop([this] {
+            stopping_ = true;
+            error_code ignored;
+            acceptor_.close(ignored);
+            connections_.stop_all();
+        });
+    }
+
+    net::io_context& context() noexcept { return thread_.context(); }
+    tcp::acceptor& acceptor() noexcept { return acceptor_; }
+    connection_registry& connections() noexcept { return connections_; }
+    /// True once stop() began; read on the server thread only.
+    bool stopping() const noexcept { return stopping_; }
+    unsigned short port() const noexcept { return port_; }
+
+private:
+    io_thread thread_; // first: the context outlives the acceptor and every connection
+    tcp::acceptor acceptor_;
+    connection_registry connections_;
+    bool stopping_ = false;
+    unsigned short port_;
+};
+
 // Appends what one read brings; false at end of stream or on error.
 template <class Stream>
 net::awaitable<bool> read_more(Stream& stream, std::string& pending) {
@@ -442,16 +483,10 @@ public:
     explicit test_receiver(receiver_options opts = {})
         : options_(std::move(opts)), close_after_(options_.close_after),
           tls_context_(detail::make_server_context(options_)),
-          acceptor_(server_.context(),
-                    detail::tcp::endpoint(options_.ipv6
-                                              ? boost::asio::ip::address(
-                                                    boost::asio::ip::address_v6::loopback())
-                                              : boost::asio::ip::address(
-                                                    boost::asio::ip::address_v4::loopback()),
-                                          0)) {
-        port_ = acceptor_.local_endpoint().port();
-        boost::asio::co_spawn(server_.context(), accept_loop(), detail::rethrow_if_failed);
-        server_.start();
+          server_(options_.ipv6
+                      ? boost::asio::ip::address(boost::asio::ip::address_v6::loopback())
+                      : boost::asio::ip::address(boost::asio::ip::address_v4::loopback())) {
+        server_.start(accept_loop());
     }
 
     ~test_receiver() { stop(); }
@@ -460,22 +495,15 @@ public:
     test_receiver& operator=(const test_receiver&) = delete;
 
     /// Closes the listener and every connection, and joins the server thread. Idempotent.
-    void stop() {
-        server_.stop([this] {
-            stopping_ = true;
-            detail::error_code ignored;
-            acceptor_.close(ignored);
-            connections_.stop_all();
-        });
-    }
+    void stop() { server_.stop(); }
 
-    unsigned short port() const noexcept { return port_; }
+    unsigned short port() const noexcept { return server_.port(); }
     /// "127.0.0.1" or "::1".
     std::string host() const { return options_.ipv6 ? "::1" : "127.0.0.1"; }
     /// "http://127.0.0.1:port/path", "https://[::1]:port/path", ...
     std::string url(std::string_view path = "/") const {
         const std::string h = options_.ipv6 ? "[::1]" : "127.0.0.1";
-        return (options_.tls ? "https://" : "http://") + h + ":" + std::to_string(port_) +
+        return (options_.tls ? "https://" : "http://") + h + ":" + std::to_string(server_.port()) +
                std::string(path);
     }
 
@@ -563,8 +591,8 @@ private:
 
     boost::asio::awaitable<void> accept_loop() {
         for (;;) {
-            auto [ec, socket] = co_await acceptor_.async_accept(detail::use_tuple);
-            if (stopping_ || !acceptor_.is_open())
+            auto [ec, socket] = co_await server_.acceptor().async_accept(detail::use_tuple);
+            if (server_.stopping() || !server_.acceptor().is_open())
                 co_return;
             if (ec)
                 continue;
@@ -583,7 +611,7 @@ private:
     template <class Stream, class... Args>
     void start(std::size_t index, Args&&... args) {
         auto c = std::make_shared<detail::connection<Stream>>(index, std::forward<Args>(args)...);
-        connections_.add(c);
+        server_.connections().add(c);
         boost::asio::co_spawn(server_.context(), serve(std::move(c)), detail::rethrow_if_failed);
     }
 
@@ -773,11 +801,7 @@ private:
 
     // The server thread's own; the io_context outlives the acceptor and every connection.
     boost::asio::ssl::context tls_context_;
-    detail::io_thread server_;
-    detail::tcp::acceptor acceptor_;
-    detail::connection_registry connections_;
-    bool stopping_ = false;
-    unsigned short port_ = 0;
+    detail::loopback_server server_;
 };
 
 } // namespace webhook::test
