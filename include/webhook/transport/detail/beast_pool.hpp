@@ -77,9 +77,8 @@ public:
     };
 
     /** A connection for `where`: an idle one that is fresh enough, else a new one if the
-        origin is below its limit. Otherwise an empty lease, and `wake` is called once a
-        connection is released or closed. */
-    lease acquire(const origin& where, std::function<void()> wake) {
+        origin is below its limit, else an empty lease (then `wait`). */
+    lease acquire(const origin& where) {
         std::lock_guard lock(mutex_);
         auto& entry = entry_for(where);
         const auto now = clock::now();
@@ -95,8 +94,15 @@ public:
             return {std::make_unique<connection>(executor_, where.tls ? &tls_context_ : nullptr),
                     false};
         }
-        entry.waiters.push_back(std::move(wake));
         return {};
+    }
+
+    /** Calls `wake` once a connection to `where` is released or closed. Called on the
+        transport's strand right after an empty `acquire`, as `release` is: no release can
+        fall between the two. */
+    void wait(const origin& where, std::function<void()> wake) {
+        std::lock_guard lock(mutex_);
+        entry_for(where).waiters.push_back(std::move(wake));
     }
 
     /// Returns a connection after a request: kept for reuse, or closed.

@@ -43,8 +43,7 @@ inline bool is_ip_literal(const std::string& host) {
 class send_op : boost::asio::coroutine {
 public:
     send_op(std::shared_ptr<beast_pool> pool, origin where, const http_request& request)
-        : pool_(std::move(pool)), where_(std::move(where)), request_(&request),
-          wait_timer_(std::make_shared<boost::asio::steady_timer>(pool_->executor())) {}
+        : pool_(std::move(pool)), where_(std::move(where)), request_(&request) {}
 
     template <class Self>
     void operator()(Self& self, boost::system::error_code ec = {}, std::size_t = 0) {
@@ -98,12 +97,15 @@ private:
                     if (pool_->closed())
                         return finish(self, asio::error::operation_aborted);
                     {
-                        auto lease = pool_->acquire(where_, [timer = wait_timer_] { timer->cancel(); });
+                        auto lease = pool_->acquire(where_);
                         conn_ = std::move(lease.conn);
                         reused_ = lease.reused;
                     }
                     if (conn_)
                         break;
+                    if (!wait_timer_) // only requests that wait pay for a timer
+                        wait_timer_ = std::make_shared<asio::steady_timer>(pool_->executor());
+                    pool_->wait(where_, [timer = wait_timer_] { timer->cancel(); });
                     wait_timer_->expires_at(deadline_);
                     BOOST_ASIO_CORO_YIELD wait_timer_->async_wait(std::move(self));
                     if (!ec) // expired: no connection was released in time
