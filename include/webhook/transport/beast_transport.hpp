@@ -72,8 +72,9 @@ class beast_pool;
     runs the executor's context; with the other, the transport owns an `io_context` and one
     thread. `send` blocks the calling thread until the response: never call it from a thread
     that runs the transport's executor. Any thread may call `send` and `async_send`
-    concurrently. Destroying the transport closes all connections; operations still in flight
-    then complete with `boost::asio::error::operation_aborted`.
+    concurrently. Destroy the transport only once its operations have completed: the destructor
+    closes the idle connections, and with its own thread it stops that thread, abandoning any
+    operation still in flight.
 */
 class beast_transport {
 public:
