@@ -48,6 +48,25 @@ enum class error {
     response_body_too_large,
     /// The HTTP proxy refused or failed the CONNECT request.
     proxy_connect_failed,
+
+    /// The dispatcher's queue is full (and the overflow policy rejects or the wait timed out).
+    queue_full,
+    /// The dispatcher is shutting down and accepts no more events.
+    dispatcher_stopped,
+    /// The request body is larger than the endpoint's maximum body size.
+    request_body_too_large,
+    /// The endpoint URL has a placeholder that names no usable member of the event.
+    url_placeholder_mismatch,
+    /// The receiver answered with a status that is not retried (3xx, 4xx, 501).
+    rejected_by_receiver,
+    /// The receiver answered 410 Gone: the endpoint no longer exists.
+    endpoint_gone,
+    /// Every attempt the retry policy allows failed.
+    retries_exhausted,
+    /// The event was dropped from a full queue to make room for a newer one.
+    dropped_from_full_queue,
+    /// The dispatcher shut down before the event could be delivered.
+    abandoned_at_shutdown,
 };
 
 namespace detail {
@@ -95,6 +114,24 @@ public:
             return "response body is larger than the configured limit";
         case error::proxy_connect_failed:
             return "HTTP proxy refused the CONNECT request";
+        case error::queue_full:
+            return "dispatcher queue is full";
+        case error::dispatcher_stopped:
+            return "dispatcher is shutting down and accepts no more events";
+        case error::request_body_too_large:
+            return "request body is larger than the endpoint's maximum body size";
+        case error::url_placeholder_mismatch:
+            return "endpoint URL has a placeholder that names no usable member of the event";
+        case error::rejected_by_receiver:
+            return "receiver refused the event with a status that is not retried";
+        case error::endpoint_gone:
+            return "receiver answered 410 Gone: the endpoint no longer exists";
+        case error::retries_exhausted:
+            return "every attempt the retry policy allows failed";
+        case error::dropped_from_full_queue:
+            return "event dropped from a full queue to make room for a newer one";
+        case error::abandoned_at_shutdown:
+            return "dispatcher shut down before the event was delivered";
         }
         return "unknown webhook error";
     }

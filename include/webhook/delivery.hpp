@@ -1,0 +1,117 @@
+#ifndef WEBHOOK_DELIVERY_HPP
+#define WEBHOOK_DELIVERY_HPP
+
+#include <boost/container/small_vector.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+
+namespace webhook {
+
+/** The unique id of an event, given when the event is accepted and sent as the `webhook-id`
+    header on every attempt, so that a receiver can drop duplicates. 26 characters: a ULID
+    (48-bit millisecond time, 80 random bits, Crockford base32), so ids sort by creation. */
+class event_id {
+public:
+    static constexpr std::size_t size = 26;
+
+    event_id() = default;
+    /// A new id for the time `now`, from `random` (80 bits are used).
+    event_id(std::chrono::system_clock::time_point now, std::uint64_t random_high,
+             std::uint64_t random_low) noexcept;
+
+    std::string_view view() const noexcept { return {chars_.data(), size}; }
+    bool empty() const noexcept { return chars_[0] == '\0'; }
+    friend bool operator==(const event_id&, const event_id&) = default;
+    friend std::ostream& operator<<(std::ostream& os, const event_id& id);
+
+private:
+    std::array<char, size> chars_{};
+};
+
+/** How one event ended. Every accepted event ends in exactly one of these. */
+enum class delivery_status {
+    /// A 2xx response.
+    delivered,
+    /// Permanently refused, or the retries ran out.
+    failed,
+    /// 410 Gone: the endpoint no longer exists; reconfigure it.
+    gone,
+    /// Taken out of a full queue by `overflow_policy::drop_oldest`.
+    dropped,
+    /// Never accepted: the queue was full, or the event could not be prepared (serialization,
+    /// body size, URL template), or the dispatcher was shutting down.
+    rejected,
+    /// Still undelivered when the dispatcher shut down.
+    abandoned,
+};
+
+const char* to_string(delivery_status s) noexcept;
+std::ostream& operator<<(std::ostream& os, delivery_status s);
+
+/** One HTTP attempt of an event. */
+struct attempt {
+    /// The response's status, or 0 when there was none (see `error`).
+    int status = 0;
+    /// A transport error (timeout, connection refused, ...), or none.
+    boost::system::error_code error;
+    /// From the start of the request to its response or error.
+    std::chrono::nanoseconds elapsed{};
+    /// The start of the response body (at most `delivery::body_excerpt_limit` bytes).
+    std::string body_excerpt;
+    /// The wait decided before the next attempt (zero for the last one).
+    std::chrono::milliseconds retry_delay{};
+};
+
+/** The outcome of one event: what happened on every attempt and how it ended. */
+struct delivery {
+    static constexpr std::size_t body_excerpt_limit = 20 * 1024;
+
+    event_id id;
+    delivery_status status = delivery_status::rejected;
+    /// Why it was not delivered: the last attempt's error, or a library error for
+    /// rejected, dropped and abandoned events. None when delivered.
+    boost::system::error_code error;
+    /// The last response's status, or 0.
+    int http_status = 0;
+    /// Every attempt made, in order (none for rejected and dropped events).
+    boost::container::small_vector<attempt, 1> attempts;
+    /// From acceptance to the outcome.
+    std::chrono::nanoseconds total_time{};
+    /// Events carried by the request (more than one when batched).
+    std::size_t batch_size = 1;
+
+    bool ok() const noexcept { return status == delivery_status::delivered; }
+};
+
+/** Counters of a dispatcher, since it was made. `accepted` = `delivered` + `failed` + `dropped`
+    + `abandoned` + `in_flight` + `queued` at every moment; `rejected` events were never
+    accepted. */
+struct dispatcher_counters {
+    std::uint64_t accepted = 0;
+    std::uint64_t delivered = 0;
+    /// Failed, gone included.
+    std::uint64_t failed = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t rejected = 0;
+    std::uint64_t abandoned = 0;
+    /// Attempts after the first, over all events.
+    std::uint64_t retried_attempts = 0;
+    /// Accepted, not yet settled, and being sent or waiting to retry.
+    std::uint64_t in_flight = 0;
+    /// Accepted and waiting for their first attempt.
+    std::uint64_t queued = 0;
+    friend bool operator==(const dispatcher_counters&, const dispatcher_counters&) = default;
+};
+
+} // namespace webhook
+
+#include <webhook/impl/delivery.hpp>
+
+#endif

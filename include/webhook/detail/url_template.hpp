@@ -1,0 +1,338 @@
+#ifndef WEBHOOK_DETAIL_URL_TEMPLATE_HPP
+#define WEBHOOK_DETAIL_URL_TEMPLATE_HPP
+
+#include <webhook/error.hpp>
+#include <webhook/json/detail/kind.hpp>
+#include <webhook/json/detail/members.hpp>
+#include <webhook/transport/url.hpp>
+
+#include <boost/describe/enumerators.hpp>
+#include <boost/describe/members.hpp>
+#include <boost/mp11/algorithm.hpp>
+#include <boost/system/errc.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <array>
+#include <charconv>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace webhook::detail {
+
+/// Member types a URL placeholder can take: strings, characters, integers, bools, described
+/// enums (by wire name).
+template <class T>
+inline constexpr bool is_url_value = [] {
+    using json::detail::kind;
+    constexpr kind k = json::detail::kind_of<T>;
+    return k == kind::string || k == kind::c_string || k == kind::character || k == kind::integer ||
+           k == kind::boolean || k == kind::enumeration;
+}();
+
+template <template <class...> class L, class... D>
+constexpr auto url_value_table(L<D...>) noexcept {
+    return std::array<bool, sizeof...(D)>{is_url_value<json::detail::member_t<D>>...};
+}
+
+/// Appends `s` percent-encoded (RFC 3986): unreserved characters as they are, every other
+/// byte as `%XX` with uppercase hex digits.
+inline void append_percent_encoded(std::string& out, std::string_view s) {
+    constexpr char hex[] = "0123456789ABCDEF";
+    for (const char c : s) {
+        const auto b = static_cast<unsigned char>(c);
+        const bool unreserved = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ||
+                                (b >= '0' && b <= '9') || b == '-' || b == '.' || b == '_' ||
+                                b == '~';
+        if (unreserved) {
+            out += c;
+        } else {
+            out += '%';
+            out += hex[b >> 4];
+            out += hex[b & 15];
+        }
+    }
+}
+
+/// Appends one member value, percent-encoded; fails only for an enum value without a name.
+template <class T>
+boost::system::error_code append_url_value(std::string& out, const T& v) {
+    using json::detail::kind;
+    constexpr kind k = json::detail::kind_of<T>;
+    static_assert(is_url_value<T>, "this member type cannot go in a URL");
+    if constexpr (k == kind::string) {
+        append_percent_encoded(out, std::string_view(v));
+    } else if constexpr (k == kind::c_string) {
+        if (v != nullptr) // a null pointer is an empty value, as an empty string would be
+            append_percent_encoded(out, std::string_view(v));
+    } else if constexpr (k == kind::character) {
+        append_percent_encoded(out, std::string_view(&v, 1));
+    } else if constexpr (k == kind::boolean) {
+        out += v ? "true" : "false";
+    } else if constexpr (k == kind::integer) {
+        char buf[48]; // enough for 128-bit integers and a sign
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);
+        out.append(buf, r.ptr); // digits and '-' are unreserved
+    } else {
+        // A described enum: its wire name, as the JSON body has it.
+        static_assert(json::detail::check_wire_names<T>());
+        bool named = false;
+        boost::mp11::mp_for_each<boost::describe::describe_enumerators<T>>([&](auto d) {
+            if (!named && d.value == v) {
+                named = true;
+                append_percent_encoded(out, json::detail::wire_name<T, decltype(d)>::value);
+            }
+        });
+        if (!named)
+            return make_error_code(error::unnamed_enum_value);
+    }
+    return {};
+}
+
+/** An endpoint URL whose path and query may name members of the event, as in
+    `https://itsm.example.com/api/incidents/{id}?note={state}`.
+
+    A placeholder is `{name}`, where `name` is the wire name of a described member of the event
+    (as in its JSON body, renames and naming policy applied). Placeholders may stand only in the
+    path and the query: the scheme, host and port are fixed, so that connections, TLS names and
+    credentials never depend on event data. A URL without placeholders is an ordinary
+    `endpoint_url`.
+
+    Expanded values are percent-encoded (RFC 3986: unreserved characters as they are, every
+    other byte `%XX`), so a value cannot add a path segment, a query parameter or a fragment.
+    The literal parts of the URL are sent byte-exact, as `endpoint_url` sends them. */
+class url_template {
+public:
+    /** Parses `text`. The URL with each placeholder replaced by a dummy value must be a valid
+        `endpoint_url`.
+
+        @returns the template, or a message naming the problem. The message never quotes the
+                 URL (which may hold secrets in its query), e.g. "unclosed '{'",
+                 "placeholder in the host is not allowed", "scheme must be http or https". */
+    static boost::system::result<url_template, std::string> parse(std::string_view text);
+
+    /** The parsed URL. Its origin and `Host` header are the template's; its target is the
+        request target only when there are no placeholders (otherwise each placeholder holds a
+        dummy value there: use `expand_target`). */
+    const endpoint_url& url() const noexcept { return url_; }
+
+    /// Whether the path or the query has at least one placeholder.
+    bool has_placeholders() const noexcept { return !placeholders_.empty(); }
+
+    /// Scheme, host and port, fixed for every event.
+    const webhook::origin& origin() const noexcept { return url_.origin(); }
+
+    /// The `Host` header value, fixed for every event.
+    std::string_view host_header() const noexcept { return url_.host_header(); }
+
+    /** Checks that every placeholder names a described member of `Event` whose type can go in
+        a URL: a string (`std::string`, `std::string_view`, `const char*`, ...), `char`, an
+        integer, `bool`, or a described enum (written by its wire name).
+
+        @returns nothing when `expand_target<Event>` will succeed for every event (except for
+                 an enum value without a name), else a message such as
+                 "placeholder {idd} names no member of the event". */
+    template <class Event>
+    std::optional<std::string> check() const;
+
+    /** Appends the request target (path and query) for `ev` to `out`, each placeholder replaced
+        by the member's value, percent-encoded. Allocates only when `out` lacks capacity.
+
+        Precondition: `check<Event>()` returned nothing; otherwise an unknown placeholder gives
+        `errc::invalid_argument`.
+        @returns `error::unnamed_enum_value` when an enum member's value has no described name;
+                 `out` then holds a partial target. */
+    template <class Event>
+    boost::system::error_code expand_target(const Event& ev, std::string& out) const;
+
+private:
+    struct placeholder {
+        std::size_t offset; // in target_, where the value goes
+        std::string name;
+    };
+
+    explicit url_template(endpoint_url url) : url_(std::move(url)) {}
+
+    template <class Event>
+    static std::size_t member_index(std::string_view name) noexcept;
+
+    endpoint_url url_;
+    // The request target without its placeholders: the literal bytes, placeholders_ say where
+    // each value goes.
+    std::string target_;
+    std::vector<placeholder> placeholders_;
+};
+
+inline const char* url_error_message(boost::system::error_code ec) noexcept {
+    if (ec == error::unsupported_url_scheme)
+        return "scheme must be http or https";
+    if (ec == error::url_has_credentials)
+        return "credentials in the URL are not allowed; configure authentication instead";
+    return "not a valid URL";
+}
+
+inline boost::system::result<url_template, std::string> url_template::parse(std::string_view text) {
+    // Where a character sits, by RFC 3986's generic syntax: scheme ":" ["//" authority] path
+    // ["?" query] ["#" fragment]. Placeholders are allowed in path and query only.
+    enum class part { scheme, slashes, authority, path, query, fragment };
+    part where = part::scheme;
+    int slashes = 0;
+    const char* misplaced = nullptr; // the first placeholder outside path and query
+
+    std::string dummy; // the URL with each placeholder replaced by "x", for endpoint_url
+    dummy.reserve(text.size());
+    std::string target;
+    std::vector<placeholder> placeholders;
+
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '}')
+            return std::string("unmatched '}'");
+        if (c == '{') {
+            std::size_t end = i + 1;
+            while (end < text.size() && text[end] != '}' && text[end] != '{')
+                ++end;
+            if (end == text.size() || text[end] == '{')
+                return std::string("unclosed '{'");
+            if (end == i + 1)
+                return std::string("empty placeholder name");
+            // Reported after the scan: text with no ':' at all is no URL, whatever the braces.
+            if (!misplaced && where == part::scheme)
+                misplaced = "placeholder in the scheme is not allowed";
+            else if (!misplaced && (where == part::slashes || where == part::authority))
+                misplaced = "placeholder in the host is not allowed";
+            else if (!misplaced && where == part::fragment)
+                misplaced = "placeholder in the fragment is not allowed";
+            placeholders.push_back({target.size(), std::string(text.substr(i + 1, end - i - 1))});
+            dummy += 'x';
+            i = end;
+            continue;
+        }
+        dummy += c;
+        switch (where) {
+        case part::scheme:
+            if (c == ':')
+                where = part::slashes;
+            break;
+        case part::slashes:
+            if (c == '/' && ++slashes == 2)
+                where = part::authority;
+            else if (c != '/')
+                where = part::path; // no authority: endpoint_url refuses it below
+            break;
+        case part::authority:
+            if (c == '/' || c == '?' || c == '#')
+                where = c == '/' ? part::path : c == '?' ? part::query : part::fragment;
+            break;
+        case part::path:
+            if (c == '?' || c == '#')
+                where = c == '?' ? part::query : part::fragment;
+            break;
+        case part::query:
+            if (c == '#')
+                where = part::fragment;
+            break;
+        case part::fragment:
+            break;
+        }
+        // The target is the path and the query as written, '?' included; the fragment is not
+        // sent. A '#' always moves to the fragment, so it is never collected.
+        if (where == part::path || where == part::query) {
+            if (target.empty() && c == '?')
+                target += '/'; // an empty path is sent as '/', as endpoint_url does
+            target += c;
+        }
+    }
+    if (target.empty())
+        target = "/";
+    if (where == part::scheme)
+        return std::string(url_error_message(make_error_code(error::invalid_url)));
+    if (misplaced)
+        return std::string(misplaced);
+
+    auto url = endpoint_url::parse(dummy);
+    if (!url)
+        return std::string(url_error_message(url.error()));
+
+    url_template t(std::move(*url));
+    t.target_ = std::move(target);
+    t.placeholders_ = std::move(placeholders);
+    // The literal parts must be exactly what endpoint_url would send: check with the dummies.
+    std::string expanded;
+    std::size_t at = 0;
+    for (const placeholder& p : t.placeholders_) {
+        expanded.append(t.target_, at, p.offset - at);
+        expanded += 'x';
+        at = p.offset;
+    }
+    expanded.append(t.target_, at);
+    if (expanded != t.url_.target())
+        return std::string("not a valid URL");
+    return t;
+}
+
+template <class Event>
+std::size_t url_template::member_index(std::string_view name) noexcept {
+    constexpr auto& names = json::detail::wire_names_of<Event>;
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i] == name)
+            return i;
+    return names.size();
+}
+
+template <class Event>
+std::optional<std::string> url_template::check() const {
+    static_assert(boost::describe::has_describe_members<Event>::value,
+                  "url_template: the event type must be described with BOOST_DESCRIBE_STRUCT");
+    static_assert(json::detail::check_wire_names<Event>());
+    constexpr auto supported = url_value_table(json::detail::members_of<Event>{});
+    for (const placeholder& p : placeholders_) {
+        const std::size_t i = member_index<Event>(p.name);
+        if (i == supported.size())
+            return "placeholder {" + p.name + "} names no member of the event";
+        if (!supported[i])
+            return "placeholder {" + p.name + "} names a member whose type cannot go in a URL";
+    }
+    return std::nullopt;
+}
+
+template <class Event>
+boost::system::error_code url_template::expand_target(const Event& ev, std::string& out) const {
+    static_assert(boost::describe::has_describe_members<Event>::value,
+                  "url_template: the event type must be described with BOOST_DESCRIBE_STRUCT");
+    static_assert(json::detail::check_wire_names<Event>());
+    using members = json::detail::members_of<Event>;
+    constexpr std::size_t count = boost::mp11::mp_size<members>::value;
+    std::size_t at = 0;
+    for (const placeholder& p : placeholders_) {
+        out.append(target_, at, p.offset - at);
+        at = p.offset;
+        const std::size_t i = member_index<Event>(p.name);
+        if (i == count)
+            return make_error_code(boost::system::errc::invalid_argument);
+        boost::system::error_code ec;
+        if constexpr (count > 0) {
+            boost::mp11::mp_with_index<count>(i, [&](auto I) {
+                using D = boost::mp11::mp_at_c<members, I>;
+                using T = json::detail::member_t<D>;
+                if constexpr (is_url_value<T>)
+                    ec = append_url_value(out, ev.*D::pointer);
+                else
+                    ec = make_error_code(boost::system::errc::invalid_argument);
+            });
+        }
+        if (ec)
+            return ec;
+    }
+    out.append(target_, at);
+    return {};
+}
+
+} // namespace webhook::detail
+
+#endif

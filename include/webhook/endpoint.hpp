@@ -1,0 +1,208 @@
+#ifndef WEBHOOK_ENDPOINT_HPP
+#define WEBHOOK_ENDPOINT_HPP
+
+#include <webhook/data_path.hpp>
+#include <webhook/retry.hpp>
+#include <webhook/transport/options.hpp>
+
+#include <boost/beast/http/verb.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <iosfwd>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace webhook {
+
+/** A password, token or key: held like a string, but never printed. `operator<<` writes
+    `***`, and the library never puts it in an error message or a log line. */
+class secret {
+public:
+    secret() = default;
+    secret(std::string value) : value_(std::move(value)) {}
+    secret(const char* value) : value_(value) {}
+
+    /// The value, for the one place that must send it.
+    const std::string& reveal() const noexcept { return value_; }
+    bool empty() const noexcept { return value_.empty(); }
+
+    friend bool operator==(const secret&, const secret&) = default;
+    friend std::ostream& operator<<(std::ostream& os, const secret&);
+
+private:
+    std::string value_;
+};
+
+/// HTTP Basic authentication (RFC 7617). The username must not contain `:`.
+struct basic_auth {
+    std::string username{};
+    secret password{};
+    friend bool operator==(const basic_auth&, const basic_auth&) = default;
+};
+
+/// A bearer token (RFC 6750): `Authorization: Bearer <token>`.
+struct bearer_auth {
+    secret token{};
+    friend bool operator==(const bearer_auth&, const bearer_auth&) = default;
+};
+
+/// No `Authorization` header (extra headers may still carry an API key).
+struct no_auth {
+    friend bool operator==(const no_auth&, const no_auth&) = default;
+};
+
+using authentication = std::variant<no_auth, basic_auth, bearer_auth>;
+
+/// One extra request header, such as an API key. Its value is treated as a secret.
+struct header_field {
+    std::string name{};
+    secret value{};
+    friend bool operator==(const header_field&, const header_field&) = default;
+};
+
+/// The only data format: JSON. Kept as a setting because operators configure it.
+enum class data_format { json };
+
+/// What `post` does when the queue is full.
+enum class overflow_policy {
+    /// Wait for room, up to `queue_options::block_timeout`, then reject.
+    block,
+    /// Reject the new event at once.
+    reject,
+    /// Drop the oldest queued event (it is reported as dropped) and accept the new one.
+    drop_oldest,
+};
+
+struct queue_options {
+    /// Events accepted by `post` and not yet settled, at most.
+    std::size_t capacity = 10'000;
+    overflow_policy when_full = overflow_policy::block;
+    std::chrono::milliseconds block_timeout{5'000};
+    friend bool operator==(const queue_options&, const queue_options&) = default;
+};
+
+/// Timeouts of each request (see `beast_transport_options` for what each covers).
+struct timeout_options {
+    std::chrono::milliseconds connect{10'000};
+    std::chrono::milliseconds handshake{10'000};
+    std::chrono::milliseconds request{30'000};
+    std::chrono::milliseconds idle{30'000};
+    friend bool operator==(const timeout_options&, const timeout_options&) = default;
+};
+
+/// A token bucket: at most `burst` requests at once, refilled at `per_second`.
+struct rate_limit_options {
+    /// Requests per second; 0 means unlimited.
+    double per_second = 0;
+    std::size_t burst = 1;
+    friend bool operator==(const rate_limit_options&, const rate_limit_options&) = default;
+};
+
+/** Batching of posted events into one request: a JSON array under the data location. Off
+    when `max_events` is 1. A batch is sent when it has `max_events` events, or would exceed
+    `max_bytes`, or its first event has waited `linger`. */
+struct batch_options {
+    std::size_t max_events = 1;
+    std::size_t max_bytes = 1024 * 1024;
+    std::chrono::milliseconds linger{0};
+    friend bool operator==(const batch_options&, const batch_options&) = default;
+};
+
+/// Request-body compression.
+enum class compression { none, gzip };
+
+/** A webhook endpoint, as an operator configures it: where to send, how, and with which
+    credentials. Build it in code with designated initializers, or load it from JSON with
+    `load_endpoint`; `validate` checks it either way.
+
+    Every member has a default member initializer (`{}` at least): GCC's
+    -Wmissing-field-initializers then stays quiet about the members a designated initializer
+    leaves out. */
+struct endpoint {
+    /** `http://` or `https://` URL. It may contain placeholders such as `{id}`, filled from
+        the event's member of that (wire) name, percent-encoded. */
+    std::string url{};
+    /// POST, PUT or PATCH.
+    boost::beast::http::verb method = boost::beast::http::verb::post;
+    webhook::data_format data_format = webhook::data_format::json;
+    /// Where the event sits in the document, e.g. `root/result`.
+    data_path data_location{};
+    webhook::authentication authentication = no_auth{};
+    std::vector<header_field> headers{};
+    /// Empty: `webhook/<version>`.
+    std::string user_agent{};
+    timeout_options timeouts{};
+    retry_policy retry{};
+    tls_options tls{};
+    /// `http://host:port` of an HTTP proxy, or empty.
+    std::string proxy{};
+    /// Requests in flight at once (connections to the endpoint). Ignored when `ordered`.
+    std::size_t max_in_flight = 8;
+    /// Strict order: one request in flight, FIFO; a failing event holds back the ones behind
+    /// it until it settles. Overrides `max_in_flight` (no need to set it to 1).
+    bool ordered = false;
+    queue_options queue{};
+    rate_limit_options rate_limit{};
+    batch_options batch{};
+    webhook::compression compression = webhook::compression::none;
+    /// A request body (after compression) larger than this is not sent: the event fails.
+    std::size_t max_body_size = 1024 * 1024;
+    /// Response bodies larger than this end the attempt with an error.
+    std::size_t max_response_body = 1024 * 1024;
+
+    friend bool operator==(const endpoint&, const endpoint&) = default;
+};
+
+/** One problem in an endpoint's configuration: where (a JSON path such as
+    `authentication.username`) and what (`contains ':'`). Never quotes a secret. */
+struct config_problem {
+    std::string path{};
+    std::string message{};
+    friend bool operator==(const config_problem&, const config_problem&) = default;
+};
+
+/** Every problem of an endpoint at once. `what()` lists them one per line as
+    `path: message`. */
+class config_error : public std::runtime_error {
+public:
+    explicit config_error(std::vector<config_problem> problems);
+    const std::vector<config_problem>& problems() const noexcept { return problems_; }
+
+private:
+    std::vector<config_problem> problems_;
+};
+
+/** Every problem of `e`, or none, in member order. Paths are the member names, which are the
+    configuration keys (`retry.max_attempts`, `headers[2].name`). */
+std::vector<config_problem> validate(const endpoint& e);
+
+/** Parses an endpoint from a JSON configuration document (see docs/configuration.md), then
+    validates it. Unknown keys and wrong types are problems; durations are milliseconds or
+    strings such as `"500ms"`, `"10s"`, `"5m"`, `"2h"`; comments are allowed. Secrets may come
+    from the environment (`password_env`) or a file (`password_file`).
+    @throws config_error with every problem found (syntax, types, unknown keys, unavailable
+    secrets, validation), in document order; never a partial endpoint. */
+endpoint load_endpoint(std::string_view json_text);
+
+/** Reads and parses the JSON configuration file at `path`.
+    @throws config_error naming the path when it cannot be read, or as `load_endpoint`. */
+endpoint load_endpoint_file(const std::string& path);
+
+/** The transport settings an endpoint implies: timeouts, TLS, proxy, the response limit,
+    and `max_in_flight` connections per origin (1 when `ordered`). */
+beast_transport_options transport_options(const endpoint& e);
+
+/** A readable description, one `key: value` line per top-level configuration key, with every
+    password, token and header value written as `***` and the URL's query as `?***`. */
+std::ostream& operator<<(std::ostream& os, const endpoint& e);
+
+} // namespace webhook
+
+#include <webhook/impl/endpoint.hpp>
+
+#endif
