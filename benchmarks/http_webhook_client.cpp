@@ -132,6 +132,10 @@ int main(int argc, char** argv) {
     h::options o;
     if (!h::parse_options(argc, argv, o))
         return 2;
+    if (o.print_payload) {
+        std::fwrite(h::payload.data(), 1, h::payload.size(), stdout);
+        return 0;
+    }
     const webhook::endpoint_url url(o.url);
     bool failed = false;
     for (const int n : o.connections) {

@@ -13,12 +13,22 @@
 #   WRK_THREADS_64 wrk threads at 64 connections (1, as below 64: -t2 measured slower here)
 #   EXTRA_CLIENTS  more client targets of benchmarks/CMakeLists.txt to build and run, e.g.
 #                  "http_webhook_client": each takes the command line of http_common.hpp
+#   CLIENTS        the client targets instead of "http_curl_multi http_webhook_client"
+#   BASELINE       a client name (client= of its summary lines) whose req/s is the second ratio
+#                  column ("vs base") of the other clients
+#   BENCH_SUBDIR   folder under BUILD_DIR for nginx, outputs and results.txt (http-bench)
+#   BODY_MAY_DIFFER  clients whose body is the same JSON document in other bytes (they check
+#                  that themselves at start-up): their Content-Length may differ from the payload's
+#   LIBRARY_ACCEPT_CLIENTS  clients that send "Accept: application/json, */*" (the dispatcher's
+#                  request builder) where the others send no Accept
 # Needs the 'bench' group of scripts/deps.sh (nginx-light, wrk, libcurl4-openssl-dev) and curl.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build-bench}"
-dir="$build/http-bench"
+subdir="${BENCH_SUBDIR:-http-bench}"
+[[ "$subdir" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "run_http.sh: BENCH_SUBDIR must be one folder name" >&2; exit 2; }
+dir="$build/$subdir"
 seconds="${SECONDS_PER_RUN:-5}"
 warmup="${WARMUP:-0.5}"
 rounds="${ROUNDS:-3}"
@@ -31,7 +41,15 @@ nginx=/usr/sbin/nginx
 [[ "$warmup" =~ ^[0-9](\.[0-9]+)?$ ]] || { echo "run_http.sh: WARMUP must be 0 to 9.x seconds" >&2; exit 2; }
 # A cap on every run in case a client hangs: its own bound plus half a minute.
 cap=$(awk -v a="$seconds" -v b="$warmup" 'BEGIN { printf "%d", a + b + 30 }')
-clients=(http_curl_multi http_webhook_client)
+read -r -a clients <<<"${CLIENTS:-http_curl_multi http_webhook_client}"
+baseline="${BASELINE:-}"
+read -r -a body_may_differ <<<"${BODY_MAY_DIFFER:-}"
+read -r -a library_accept <<<"${LIBRARY_ACCEPT_CLIENTS:-}"
+listed() { # $1: word; then the list
+    local w="$1" x; shift
+    for x in "$@"; do [ "$x" = "$w" ] && return 0; done
+    return 1
+}
 if [ -n "${EXTRA_CLIENTS:-}" ]; then
     read -r -a extra <<<"$EXTRA_CLIENTS"
     clients+=("${extra[@]}")
@@ -46,7 +64,10 @@ done
 cmake -S "$root" -B "$build" \
       -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
       -DWEBHOOK_BUILD_BENCHMARKS=ON -DWEBHOOK_BUILD_TESTS=OFF -DWEBHOOK_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build "$build" --target "${clients[@]}" -j2
+# http_curl_multi is the payload's reference (--print-payload) even when it is not run.
+targets=(http_curl_multi)
+for c in "${clients[@]}"; do listed "$c" "${targets[@]}" || targets+=("$c"); done
+cmake --build "$build" --target "${targets[@]}" -j2
 curl_multi="$build/benchmarks/http_curl_multi"
 
 # --- nginx: its own config, pid, logs and temp folders under $dir; stopped on any exit.
@@ -145,18 +166,29 @@ echo "check: curl   50 POSTs of $body_bytes bytes on 1 keep-alive connection, al
 
 # (2) each C++ client, briefly, and (3) wrk: the same request as curl's, byte for byte in
 # every logged field, and no more connections than asked for.
-check_client() { # $1: name; then the command
-    local name="$1"; shift
+check_client() { # $1: name, $2: the request expected (a signature); then the command
+    local name="$1" expected="$2"; shift 2
     : >"$dir/check.log"
     timeout 30 "$@" >"$dir/check_$name.txt" 2>&1 || { cat "$dir/check_$name.txt" >&2; fail "$name: failed on /check"; }
-    [ "$(signatures)" = "$reference" ] || fail "$name sends another request: $(signatures | head -3)"
+    [ "$(signatures)" = "$expected" ] || fail "$name sends another request: $(signatures | head -3)"
     [ "$(connections_used)" -le 2 ] || fail "$name: $(connections_used) connections for 2"
     echo "check: $(printf '%-6s' "$name") $(wc -l <"$dir/check.log") requests, $(connections_used) connection(s), same request"
 }
 for c in "${clients[@]}"; do
-    check_client "$c" "$build/benchmarks/$c" --url "$check_url" --connections 2 --seconds 0.3 --warmup 0
+    # The client's own body: the payload byte for byte, or for BODY_MAY_DIFFER clients the
+    # same document in other bytes (which they check at start-up), hence another length.
+    timeout 30 "$build/benchmarks/$c" --print-payload >"$dir/payload_$c.json" || fail "$c --print-payload failed"
+    expected="$reference"
+    if ! cmp -s "$dir/payload.json" "$dir/payload_$c.json"; then
+        listed "$c" "${body_may_differ[@]}" || fail "$c: its body differs from the payload (see $dir/payload_$c.json)"
+        expected="${expected/ len=$body_bytes / len=$(wc -c <"$dir/payload_$c.json") }"
+    fi
+    if listed "$c" "${library_accept[@]}"; then
+        expected="${expected/ accept=\"-\" / accept=\"application/json, */*\" }" # nginx logs none as -
+    fi
+    check_client "$c" "$expected" "$build/benchmarks/$c" --url "$check_url" --connections 2 --seconds 0.3 --warmup 0
 done
-check_client wrk wrk -t1 -c2 -d1s -s "$root/benchmarks/http_wrk_post.lua" "$check_url"
+check_client wrk "$reference" wrk -t1 -c2 -d1s -s "$root/benchmarks/http_wrk_post.lua" "$check_url"
 : >"$dir/check.log"
 
 # --- The runs.
@@ -250,7 +282,7 @@ fi
 
 # --- The table, from every "client=" line: medians over the rounds.
 echo
-awk -v other="$other" -v version="$nginx_version" -v workers="$workers" -v bytes="$body_bytes" -v secs="$seconds" -v rounds="$rounds" '
+awk -v other="$other" -v baseline="$baseline" -v version="$nginx_version" -v workers="$workers" -v bytes="$body_bytes" -v secs="$seconds" -v rounds="$rounds" '
 function field(line, key,    i, n, parts) {
     n = split(line, parts, " ")
     for (i = 1; i <= n; i++)
@@ -273,8 +305,10 @@ function median(list,    v, n, i, j, t) { # list: space-separated numbers
 END {
     printf "POST of the %d-byte incident event to nginx %s (return 204, %d worker%s), 127.0.0.1,\n", bytes, version, workers, workers == 1 ? "" : "s"
     printf "%s s per run; medians of %d round(s); vs wrk = median of the per-round req/s ratios\n", secs, rounds
+    if (baseline != "") printf "vs base = the same against %s\n", baseline
     printf "the rest of the machine used %s during the runs\n", other
     header = sprintf("%-22s %5s %10s %9s %9s %7s", "client", "conns", "req/s", "p50 us", "p99 us", "vs wrk")
+    if (baseline != "") header = header sprintf(" %9s", "vs " (length(baseline) > 6 ? "base" : baseline))
     print header
     line = header; gsub(/./, "-", line); print line
     # By connection count; wrk first, then the clients in run order.
@@ -291,8 +325,15 @@ END {
         for (r in seen_round)
             if ((k, r) in round_rps && (w, r) in round_rps && round_rps[w, r] > 0) ratios = ratios " " round_rps[k, r] / round_rps[w, r]
         ratio = ratios != "" ? sprintf("%6.2fx", median(ratios)) : sprintf("%7s", "-")
+        if (baseline != "") {
+            b = c SUBSEP baseline; ratios = ""
+            if (names[k] != "wrk" && names[k] != baseline)
+                for (r in seen_round)
+                    if ((k, r) in round_rps && (b, r) in round_rps && round_rps[b, r] > 0) ratios = ratios " " round_rps[k, r] / round_rps[b, r]
+            ratio = ratio (ratios != "" ? sprintf(" %8.2fx", median(ratios)) : sprintf(" %9s", "-"))
+        }
         printf "%-22s %5d %10.0f %9.1f %9.1f %s\n", names[k], c, median(rps[k]), median(p50[k]), median(p99[k]), ratio
     }
-}' "$results"
-echo "Summary lines: $results; wrk and client outputs: $dir"
+}' "$results" | tee "$dir/table.txt"
+echo "Summary lines: $results; the table: $dir/table.txt; wrk and client outputs: $dir"
 exit "$status"

@@ -614,6 +614,23 @@ BOOST_AUTO_TEST_CASE(destruction_reports_every_unsettled_event_as_abandoned) {
     BOOST_TEST(outcomes[2].attempts.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(an_async_caller_hears_of_abandonment_at_shutdown) {
+    std::promise<webhook::delivery> outcome;
+    {
+        webhook::dispatcher_options o;
+        o.shutdown_timeout = 20ms;
+        test_dispatcher d{make_endpoint(), o};
+        d.transport().log().push(step::held());
+        d.async_send(inc001, [&](webhook::delivery r) { outcome.set_value(std::move(r)); });
+        BOOST_REQUIRE(d.transport().log().wait_for_held(1));
+    }
+    auto done = outcome.get_future();
+    BOOST_REQUIRE(done.wait_for(10s) == std::future_status::ready);
+    const auto r = done.get();
+    BOOST_TEST(r.status == webhook::delivery_status::abandoned);
+    BOOST_TEST(r.attempts.empty()); // the one attempt never completed
+}
+
 BOOST_AUTO_TEST_CASE(post_after_shutdown_began_is_refused) {
     // Shutdown is the destructor; a blocked poster wakes with dispatcher_stopped. Checked
     // through the error's message here, and end to end in the destruction test above.

@@ -79,7 +79,7 @@ enum class overflow_policy {
 };
 
 struct queue_options {
-    /// Events accepted by `post` and not yet settled, at most.
+    /// Events waiting for their first attempt, at most (those in flight are not counted).
     std::size_t capacity = 10'000;
     overflow_policy when_full = overflow_policy::block;
     std::chrono::milliseconds block_timeout{5'000};

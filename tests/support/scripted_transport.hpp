@@ -7,6 +7,7 @@
 #include <webhook/transport/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/post.hpp>
@@ -124,6 +125,14 @@ public:
         return changed_.wait_for(lock, limit, [&] { return held_.size() >= n; });
     }
 
+    void drop_held() {
+        std::deque<std::function<void()>> dropped;
+        {
+            std::lock_guard lock(mutex_);
+            dropped.swap(held_);
+        }
+    }
+
     /// Completes the oldest held request with its scripted answer.
     void release() {
         std::function<void()> go;
@@ -190,6 +199,10 @@ public:
     using executor_type = boost::asio::any_io_executor;
 
     explicit scripted_transport(executor_type ex) : executor_(std::move(ex)) {}
+    /// Requests still held are never answered (their handlers hold the script: a cycle).
+    ~scripted_transport() { script_->drop_held(); }
+    scripted_transport(const scripted_transport&) = delete;
+    scripted_transport& operator=(const scripted_transport&) = delete;
 
     executor_type get_executor() const { return executor_; }
     script& log() noexcept { return *script_; }
@@ -200,6 +213,8 @@ public:
                                            void(boost::system::error_code, http_response)>(
             [this, &request](auto handler) {
                 step s = script_->record(request);
+                // Completes on the handler's executor, as an Asio operation does.
+                const auto ex = boost::asio::get_associated_executor(handler, executor_);
                 auto answer = [script = script_, s, handler = std::move(handler)]() mutable {
                     http_response response;
                     if (!s.error) {
@@ -214,11 +229,9 @@ public:
                 };
                 if (s.hold) {
                     auto shared = std::make_shared<decltype(answer)>(std::move(answer));
-                    script_->hold([ex = executor_, shared] {
-                        boost::asio::post(ex, [shared] { (*shared)(); });
-                    });
+                    script_->hold([ex, shared] { boost::asio::post(ex, [shared] { (*shared)(); }); });
                 } else {
-                    boost::asio::post(executor_, std::move(answer));
+                    boost::asio::post(ex, std::move(answer));
                 }
             },
             token);

@@ -92,6 +92,7 @@ public:
         const bool posted = !done;
         std::vector<settled> outcomes;
         boost::system::result<event_id> result = make_error_code(error::queue_full);
+        bool wake = false;
         {
             std::unique_lock lock(mutex_);
             const std::size_t framing = config_.data_location.prefix().size() +
@@ -101,8 +102,12 @@ public:
                 result = make_error_code(error::dispatcher_stopped);
             else if (payload.size() + framing > config_.max_body_size)
                 result = make_error_code(error::request_body_too_large);
-            else if (make_room(lock, posted, outcomes))
+            else if (make_room(lock, posted, outcomes)) {
                 result = enqueue(payload, target, std::move(done));
+                // With every slot busy, the next settle pumps: no need to wake the I/O thread.
+                wake = busy_slots_ < slots_.size() && !pump_scheduled_;
+                pump_scheduled_ = pump_scheduled_ || wake;
+            }
             if (!result) {
                 ++counters_.rejected;
                 if (done) { // an asynchronous caller hears of the refusal as its outcome
@@ -114,8 +119,8 @@ public:
             reporting_ += outcomes.size();
         }
         report(outcomes);
-        if (result)
-            schedule_pump();
+        if (wake)
+            post_pump();
         return result;
     }
 
@@ -129,7 +134,7 @@ public:
         std::lock_guard lock(mutex_);
         dispatcher_counters c = counters_;
         c.queued = queue_.size();
-        c.in_flight = in_flight_locked();
+        c.in_flight = in_flight_;
         return c;
     }
 
@@ -171,6 +176,8 @@ public:
                     continue;
                 ++s->generation;
                 s->busy = false;
+                --busy_slots_;
+                in_flight_ -= s->events.size();
                 for (auto& ev : s->events) {
                     outcomes.push_back(outcome_of(ev, delivery_status::abandoned,
                                                   error::abandoned_at_shutdown, s->last_status,
@@ -227,7 +234,9 @@ private:
 
     /// Made in place (a transport need not be movable), from what its constructor takes.
     void make_transport() {
-        const boost::asio::any_io_executor ex(strand_);
+        // The inner executor, not the strand: a transport makes its own strand, and a strand
+        // of a strand inside an any_io_executor costs a heap allocation on every copy.
+        const boost::asio::any_io_executor ex = strand_.get_inner_executor();
         if constexpr (std::is_constructible_v<Transport, boost::asio::any_io_executor,
                                               beast_transport_options>)
             transport_.emplace(ex, transport_options(config_));
@@ -252,16 +261,10 @@ private:
 
     bool batching() const noexcept { return config_.batch.max_events > 1; }
 
-    std::size_t in_flight_locked() const {
-        std::size_t n = 0;
-        for (const auto& s : slots_)
-            n += s->events.size();
-        return n;
-    }
 
     /// Nothing queued, in flight, or settled but not yet reported.
     bool idle_locked() const {
-        return queue_.empty() && in_flight_locked() == 0 && reporting_ == 0;
+        return queue_.empty() && in_flight_ == 0 && reporting_ == 0;
     }
 
     /// Applies the overflow policy. False: the event is refused (queue_full).
@@ -326,12 +329,16 @@ private:
                 return;
             pump_scheduled_ = true;
         }
+        post_pump();
+    }
+
+    void post_pump() {
         boost::asio::post(strand_, [self = this->shared_from_this()] { self->pump(); });
     }
 
     /// Moves queued events into free slots and starts them. On the strand.
     void pump() {
-        std::vector<slot*> started;
+        boost::container::small_vector<slot*, 16> started; // begin() may pump again
         {
             std::lock_guard lock(mutex_);
             pump_scheduled_ = false;
@@ -343,6 +350,8 @@ private:
                 if (!take_batch(*s))
                     break;
                 s->busy = true;
+                ++busy_slots_;
+                in_flight_ += s->events.size();
                 started.push_back(s.get());
             }
         }
@@ -552,6 +561,8 @@ private:
             count += batch;
             s.events.clear();
             s.busy = false;
+            --busy_slots_;
+            in_flight_ -= batch;
             reporting_ += outcomes.size();
         }
         report(outcomes);
@@ -612,6 +623,8 @@ private:
     bool stopping_ = false;
     int flushing_ = 0;
     bool pump_scheduled_ = false;
+    std::size_t busy_slots_ = 0;
+    std::size_t in_flight_ = 0;    // events in busy slots
     bool linger_armed_ = false;
     std::size_t reporting_ = 0; // outcomes settled and not yet reported
 };
