@@ -8,10 +8,13 @@
 #include "support/test_proxy.hpp"
 #include "support/test_receiver.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/http/error.hpp>
@@ -296,6 +299,122 @@ BOOST_AUTO_TEST_CASE(connections_per_origin_are_capped_and_waiters_are_served) {
     BOOST_TEST(receiver.connections_accepted() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(name_resolution_is_done_once_per_origin_and_reused) {
+    test_receiver receiver;
+    receiver.set_default_behaviour(behaviour::delay(50ms, 204));
+    auto options = fast_timeouts();
+    options.max_connections_per_origin = 4;
+    webhook::beast_transport transport(options);
+    // By name: every new connection needs the addresses of "localhost".
+    const std::string by_name = "http://localhost:" + std::to_string(receiver.port()) + "/hook";
+    const webhook::endpoint_url url(by_name);
+    const auto req = webhook::make_request(http::verb::post, url, "{}");
+    const auto resolutions = [&] {
+        return webhook::detail::beast_transport_access::resolutions(transport, url.origin());
+    };
+
+    // 12 requests at once: 4 connections are opened together (one resolution, shared while
+    // it runs), then reused.
+    std::vector<std::future<webhook::http_response>> results;
+    for (int i = 0; i < 12; ++i)
+        results.push_back(transport.async_send(url.origin(), req, asio::use_future));
+    for (auto& f : results)
+        BOOST_TEST(f.get().result_int() == 204u);
+    BOOST_TEST(receiver.connections_accepted() == 4u);
+    BOOST_TEST(resolutions() == 1u);
+
+    // The server now closes every connection after one response: the 4 kept connections
+    // serve one request each, then every request opens a new connection, each to the cached
+    // addresses.
+    receiver.close_after(1);
+    receiver.set_default_behaviour(behaviour::respond(204));
+    for (int i = 0; i < 8; ++i) {
+        const auto x = post(transport, by_name);
+        BOOST_TEST_REQUIRE(!x.ec, x.ec.message());
+    }
+    BOOST_TEST(receiver.connections_accepted() >= 8u);
+    BOOST_TEST(resolutions() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(timeout_on_a_kept_alive_connection) {
+    // The connection's deadline timer was armed by the first request; the second must still
+    // end at its own deadline.
+    test_receiver receiver;
+    auto options = fast_timeouts();
+    options.request_timeout = 300ms;
+    webhook::beast_transport transport(options);
+    BOOST_TEST_REQUIRE(!post(transport, receiver.url("/hook")).ec);
+    std::this_thread::sleep_for(100ms);
+    receiver.push(behaviour::never_answer());
+    const auto start = std::chrono::steady_clock::now();
+    const auto x = post(transport, receiver.url("/hook"));
+    const auto took = std::chrono::steady_clock::now() - start;
+    BOOST_TEST(x.ec == code(boost::beast::error::timeout));
+    BOOST_TEST(took >= 300ms);
+    BOOST_TEST(took < 2s);
+    BOOST_TEST(receiver.connections_accepted() == 1u);
+    // And the transport goes on, on a new connection.
+    BOOST_TEST_REQUIRE(!post(transport, receiver.url("/hook")).ec);
+    BOOST_TEST(receiver.connections_accepted() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(chunked_request_is_sent_chunked) {
+    test_receiver receiver;
+    webhook::beast_transport transport(fast_timeouts());
+    const webhook::endpoint_url url(receiver.url("/hook"));
+    auto req = webhook::make_request(http::verb::post, url, R"({"id":"INC1"})");
+    req.chunked(true);
+    boost::system::error_code ec;
+    const auto res = transport.send(url.origin(), req, ec);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    BOOST_TEST(res.result_int() == 200u);
+    const auto seen = receiver.requests();
+    BOOST_TEST_REQUIRE(seen.size() == 1u);
+    BOOST_TEST(seen[0].body == R"({"id":"INC1"})");
+    BOOST_TEST(seen[0].header("Transfer-Encoding").value_or("") == "chunked");
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_callers_on_a_multithreaded_context) {
+    // The caller's io_context run by two threads, four threads sending at once, blocking and
+    // asynchronously: the transport's strand keeps its state consistent.
+    test_receiver receiver;
+    asio::io_context io;
+    auto options = fast_timeouts();
+    options.max_connections_per_origin = 3;
+    webhook::beast_transport transport(io.get_executor(), options);
+    auto work = asio::make_work_guard(io);
+    std::vector<std::thread> runners;
+    for (int i = 0; i < 2; ++i)
+        runners.emplace_back([&] { io.run(); });
+    const webhook::endpoint_url url(receiver.url("/hook"));
+    const auto req = webhook::make_request(http::verb::post, url, "{}");
+    std::atomic<int> ok{0};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 4; ++t)
+        callers.emplace_back([&, t] {
+            for (int i = 0; i < 25; ++i) {
+                if (t % 2 == 0) {
+                    boost::system::error_code ec;
+                    if (!ec && transport.send(url.origin(), req, ec).result_int() == 200u && !ec)
+                        ++ok;
+                } else if (transport.async_send(url.origin(), req, asio::use_future)
+                               .get()
+                               .result_int() == 200u) {
+                    ++ok;
+                }
+            }
+        });
+    for (auto& c : callers)
+        c.join();
+    work.reset();
+    for (auto& r : runners)
+        r.join();
+    BOOST_TEST(ok.load() == 100);
+    BOOST_TEST(receiver.request_count() == 100u);
+    BOOST_TEST(receiver.connections_accepted() <= 3u);
+    BOOST_TEST(transport.open_connections(url.origin()) <= 3u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(completion_tokens)
@@ -346,6 +465,42 @@ BOOST_AUTO_TEST_CASE(callback_deferred_awaitable_and_future) {
 
     BOOST_TEST(statuses == (std::vector<unsigned>{200, 200, 200, 200, 200}));
     BOOST_TEST(receiver.connections_accepted() == 1u); // one pool for all forms
+}
+
+// A terminal cancellation through the handler's slot ends the request with operation_aborted,
+// whether it waits for a response or for a connection, and nothing is sent again.
+BOOST_AUTO_TEST_CASE(terminal_cancellation_through_the_slot) {
+    test_receiver receiver;
+    receiver.push(behaviour::never_answer());
+    asio::io_context io;
+    auto options = fast_timeouts();
+    options.max_connections_per_origin = 1;
+    webhook::beast_transport transport(io.get_executor(), options);
+    const webhook::endpoint_url url(receiver.url("/hook"));
+    const auto req = webhook::make_request(http::verb::post, url, "{}");
+    asio::cancellation_signal on_the_wire, waiting;
+    std::vector<boost::system::error_code> results;
+    const auto record = [&](boost::system::error_code ec, webhook::http_response) {
+        results.push_back(ec);
+    };
+    transport.async_send(url.origin(), req,
+                         asio::bind_cancellation_slot(on_the_wire.slot(), record));
+    transport.async_send(url.origin(), req, asio::bind_cancellation_slot(waiting.slot(), record));
+    asio::steady_timer timer(io);
+    timer.expires_after(100ms);
+    timer.async_wait([&](boost::system::error_code) {
+        waiting.emit(asio::cancellation_type::terminal); // the second waits for the connection
+        on_the_wire.emit(asio::cancellation_type::terminal);
+    });
+    const auto start = std::chrono::steady_clock::now();
+    io.run_for(5s);
+    const auto took = std::chrono::steady_clock::now() - start;
+    BOOST_TEST(took < 1s); // well before request_timeout
+    BOOST_TEST_REQUIRE(results.size() == 2u);
+    BOOST_TEST(results[0] == code(asio::error::operation_aborted));
+    BOOST_TEST(results[1] == code(asio::error::operation_aborted));
+    BOOST_TEST(receiver.request_count() == 1u);
+    BOOST_TEST(transport.open_connections(url.origin()) == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

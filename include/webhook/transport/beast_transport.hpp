@@ -21,7 +21,8 @@ namespace webhook {
 
 namespace detail {
 class beast_pool;
-}
+struct beast_transport_access;
+} // namespace detail
 
 /** The built-in transport: HTTP/1.1 over TCP or TLS with Boost.Beast, with a keep-alive
     connection pool per origin.
@@ -74,6 +75,8 @@ public:
     std::size_t open_connections(const origin& where) const;
 
 private:
+    friend struct detail::beast_transport_access; // the tests' view of the pool
+
     std::unique_ptr<boost::asio::io_context> own_context_;
     executor_type executor_;
     std::shared_ptr<detail::beast_pool> pool_;

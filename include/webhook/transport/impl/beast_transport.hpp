@@ -1,242 +1,210 @@
 #ifndef WEBHOOK_TRANSPORT_IMPL_BEAST_TRANSPORT_HPP
 #define WEBHOOK_TRANSPORT_IMPL_BEAST_TRANSPORT_HPP
 
+#include <webhook/transport/detail/beast_op.hpp>
 #include <webhook/transport/detail/beast_pool.hpp>
 
-#include <boost/asio/compose.hpp>
-#include <boost/asio/coroutine.hpp>
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/beast/core/error.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
-#include <future>
-#include <string>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace webhook {
 
 namespace detail {
 
-/// `host:port`, with an IPv6 literal in brackets: the CONNECT target and absolute-form prefix.
-inline std::string authority(const origin& where) {
-    const bool v6 = where.host.find(':') != std::string::npos;
-    return (v6 ? "[" + where.host + "]" : where.host) + ":" + std::to_string(where.port);
-}
-
-inline bool is_ip_literal(const std::string& host) {
-    boost::system::error_code ec;
-    boost::asio::ip::make_address(host, ec);
-    return !ec;
-}
-
-/** One request: acquire a connection, connect it if it is new (resolve, TCP, proxy
-    CONNECT, TLS), write, read, give the connection back. A stackless coroutine on the
-    transport's strand, so that the pool's waiters and releases never race. */
-class send_op : boost::asio::coroutine {
+/** One request with its completion handler. The pool runs it (see `basic_pool`); it ends in
+    `complete`, which frees it before the handler runs, so that the next request can reuse
+    the memory. */
+template <class Handler>
+class send_op final : public send_op_base {
 public:
-    send_op(std::shared_ptr<beast_pool> pool, origin where, const http_request& request)
-        : pool_(std::move(pool)), where_(std::move(where)), request_(&request) {}
+    /// Whether the handler has an executor of its own; if not, it runs on the transport's,
+    /// where the pool completes it: then it is invoked directly.
+    static constexpr bool own_executor = !requires {
+        typename boost::asio::associated_executor<
+            Handler, boost::asio::any_io_executor>::asio_associated_executor_is_unspecialised;
+    };
+    static constexpr bool cancellable = !requires {
+        typename boost::asio::associated_cancellation_slot<
+            Handler>::asio_associated_cancellation_slot_is_unspecialised;
+    };
+    static constexpr bool own_allocator = !requires {
+        typename boost::asio::associated_allocator<
+            Handler>::asio_associated_allocator_is_unspecialised;
+    };
 
-    template <class Self>
-    void operator()(Self& self, boost::system::error_code ec = {}, std::size_t = 0) {
-        step(self, ec);
+    template <class H>
+    static op_ptr make(H&& handler, std::shared_ptr<beast_pool> pool, const http_request& request) {
+        void* memory = allocate(handler);
+        try {
+            return op_ptr(new (memory) send_op(std::forward<H>(handler), std::move(pool), request));
+        } catch (...) {
+            deallocate(memory, handler);
+            throw;
+        }
     }
 
-    template <class Self>
-    void operator()(Self& self, boost::system::error_code ec,
-                    boost::asio::ip::tcp::resolver::results_type results) {
-        if (!ec)
-            pool_->remember(connect_target(), std::move(results));
-        step(self, ec);
+    void complete(boost::system::error_code ec, http_response&& response) override {
+        detach_from_slot();
+        Handler handler(std::move(handler_));
+        if constexpr (own_executor) {
+            auto work = std::move(*work_);
+            free_self(handler);
+            boost::asio::dispatch(work.get_executor(), [handler = std::move(handler), ec,
+                                                        response = std::move(response)]() mutable {
+                std::move(handler)(ec, std::move(response));
+            });
+        } else {
+            free_self(handler);
+            std::move(handler)(ec, std::move(response));
+        }
     }
 
-    template <class Self>
-    void operator()(Self& self, boost::system::error_code ec,
-                    const boost::asio::ip::tcp::endpoint&) {
-        step(self, ec);
+    void destroy() noexcept override {
+        detach_from_slot();
+        Handler handler(std::move(handler_));
+        free_self(handler);
     }
 
 private:
-    using tcp = boost::asio::ip::tcp;
+    using handler_executor =
+        boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
+    using work_guard =
+        std::conditional_t<own_executor, boost::asio::executor_work_guard<handler_executor>,
+                           bool>; // unused
 
-    /// The proxy when there is one, else the origin itself.
-    const origin& connect_target() const {
-        return pool_->proxy() ? pool_->proxy()->origin() : where_;
-    }
-
-    /// Plain HTTP through a proxy is sent in absolute form; everything else as given.
-    const http_request& outgoing() {
-        if (!pool_->proxy() || where_.tls)
-            return *request_;
-        if (!absolute_) {
-            absolute_ = std::make_unique<http_request>(*request_);
-            absolute_->target("http://" + authority(where_) + std::string(request_->target()));
-        }
-        return *absolute_;
-    }
-
-    template <class Self>
-    void step(Self& self, boost::system::error_code ec) {
-        namespace asio = boost::asio;
-        namespace http = boost::beast::http;
-        BOOST_ASIO_CORO_REENTER(*this) {
-            // Never complete inside async_send itself, and run on the strand from here on.
-            BOOST_ASIO_CORO_YIELD asio::post(pool_->executor(), std::move(self));
-            deadline_ = std::chrono::steady_clock::now() + pool_->options().request_timeout;
-
-            for (;;) { // until a response, or an error that cannot be retried
-                for (;;) { // until a connection is leased
-                    if (pool_->closed())
-                        return finish(self, asio::error::operation_aborted);
-                    {
-                        auto lease = pool_->acquire(where_);
-                        conn_ = std::move(lease.conn);
-                        reused_ = lease.reused;
-                    }
-                    if (conn_)
-                        break;
-                    if (!wait_timer_) // only requests that wait pay for a timer
-                        wait_timer_ = std::make_shared<asio::steady_timer>(pool_->executor());
-                    pool_->wait(where_, [timer = wait_timer_] { timer->cancel(); });
-                    wait_timer_->expires_at(deadline_);
-                    BOOST_ASIO_CORO_YIELD wait_timer_->async_wait(std::move(self));
-                    if (!ec) // expired: no connection was released in time
-                        return finish(self, boost::beast::error::timeout);
-                }
-
-                if (!conn_->connected) {
-                    if (!pool_->resolved(connect_target())) {
-                        resolver_ = std::make_unique<tcp::resolver>(pool_->executor());
-                        BOOST_ASIO_CORO_YIELD resolver_->async_resolve(
-                            connect_target().host, std::to_string(connect_target().port),
-                            std::move(self));
-                        if (ec)
-                            return fail(self, ec);
-                    }
-                    conn_->tcp().expires_after(pool_->options().connect_timeout);
-                    BOOST_ASIO_CORO_YIELD conn_->tcp().async_connect(
-                        *pool_->resolved(connect_target()), std::move(self));
-                    if (ec) {
-                        pool_->forget_resolution(connect_target()); // the address may have moved
-                        return fail(self, ec);
-                    }
-                    if (pool_->proxy() && where_.tls) {
-                        tunnel_ = std::make_unique<http::request<http::empty_body>>(
-                            http::verb::connect, authority(where_), 11);
-                        tunnel_->set(http::field::host, tunnel_->target());
-                        conn_->tcp().expires_after(pool_->options().handshake_timeout);
-                        BOOST_ASIO_CORO_YIELD http::async_write(conn_->tcp(), *tunnel_,
-                                                                std::move(self));
-                        if (ec)
-                            return fail(self, ec);
-                        tunnel_response_ =
-                            std::make_unique<http::response_parser<http::empty_body>>();
-                        tunnel_response_->skip(true); // a 2xx answer to CONNECT has no body
-                        BOOST_ASIO_CORO_YIELD http::async_read(conn_->tcp(), conn_->buffer,
-                                                               *tunnel_response_, std::move(self));
-                        if (ec)
-                            return fail(self, ec);
-                        if (tunnel_response_->get().result_int() / 100 != 2)
-                            return fail(self, make_error_code(error::proxy_connect_failed));
-                    }
-                    if (where_.tls) {
-                        if (!is_ip_literal(where_.host) && // SNI carries names only
-                            !SSL_set_tlsext_host_name(conn_->tls->native_handle(),
-                                                      where_.host.c_str()))
-                            return fail(self, boost::system::error_code(
-                                                  static_cast<int>(::ERR_get_error()),
-                                                  asio::error::get_ssl_category()));
-                        if (!pool_->options().tls.insecure_skip_verification)
-                            conn_->tls->set_verify_callback(
-                                asio::ssl::host_name_verification(where_.host));
-                        conn_->tcp().expires_after(pool_->options().handshake_timeout);
-                        BOOST_ASIO_CORO_YIELD conn_->tls->async_handshake(
-                            asio::ssl::stream_base::client, std::move(self));
-                        if (ec)
-                            return fail(self, ec);
-                    }
-                    conn_->connected = true;
-                }
-
-                parser_ = std::make_unique<http::response_parser<http::string_body>>();
-                parser_->body_limit(pool_->options().max_response_body);
-                conn_->tcp().expires_at(deadline_);
-                BOOST_ASIO_CORO_YIELD conn_->visit([&](auto& stream) {
-                    http::async_write(stream, outgoing(), std::move(self));
-                });
-                if (!ec) {
-                    BOOST_ASIO_CORO_YIELD conn_->visit([&](auto& stream) {
-                        http::async_read(stream, conn_->buffer, *parser_, std::move(self));
-                    });
-                }
-                if (!ec)
-                    break;
-                // A reused connection that failed before any byte of a response: the server
-                // closed it while idle. Send again on another connection.
-                if (reused_ && !parser_->got_some() && conn_->buffer.size() == 0 &&
-                    std::chrono::steady_clock::now() < deadline_) {
-                    pool_->release(where_, std::move(conn_), false);
-                    continue;
-                }
-                if (ec == http::error::body_limit)
-                    ec = error::response_body_too_large;
-                return fail(self, ec);
+    template <class H>
+    send_op(H&& handler, std::shared_ptr<beast_pool> pool, const http_request& request)
+        : send_op_base(std::move(pool), request), handler_(std::forward<H>(handler)) {
+        if constexpr (own_executor)
+            work_.emplace(boost::asio::get_associated_executor(handler_, this->pool->executor()));
+        if constexpr (cancellable) {
+            auto slot = boost::asio::get_associated_cancellation_slot(handler_);
+            if (slot.is_connected()) {
+                link_ = std::make_shared<cancel_link>(this, this->pool->executor());
+                slot.template emplace<canceller>(link_);
             }
-
-            http_response response = parser_->release();
-            conn_->tcp().expires_never();
-            pool_->release(where_, std::move(conn_), response.keep_alive());
-            self.complete(boost::system::error_code{}, std::move(response));
         }
     }
 
-    template <class Self>
-    void fail(Self& self, boost::system::error_code ec) {
-        if (conn_)
-            pool_->release(where_, std::move(conn_), false);
-        finish(self, ec);
+    /// Between the handler's cancellation slot and the running operation. `op` is read and
+    /// cleared on the transport's executor only.
+    struct cancel_link {
+        cancel_link(send_op_base* o, boost::asio::any_io_executor e) : op(o), ex(std::move(e)) {}
+        send_op_base* op;
+        boost::asio::any_io_executor ex;
+    };
+
+    /// What the slot calls, on the thread that emits the signal: the cancellation itself runs
+    /// on the transport's executor, if the operation still runs then.
+    struct canceller {
+        explicit canceller(std::shared_ptr<cancel_link> l) : link(std::move(l)) {}
+        std::shared_ptr<cancel_link> link;
+        void operator()(boost::asio::cancellation_type type) {
+            if ((type & boost::asio::cancellation_type::terminal) ==
+                boost::asio::cancellation_type::none)
+                return;
+            boost::asio::post(link->ex, [link = link] {
+                if (link->op)
+                    link->op->pool->cancel(*link->op);
+            });
+        }
+    };
+
+    void detach_from_slot() noexcept {
+        if constexpr (cancellable) {
+            if (link_) {
+                link_->op = nullptr;
+                boost::asio::get_associated_cancellation_slot(handler_).clear();
+            }
+        }
     }
 
-    template <class Self>
-    void finish(Self& self, boost::system::error_code ec) {
-        self.complete(ec, http_response{});
+    ~send_op() = default;
+
+    static void* allocate(const Handler& handler) {
+        if constexpr (own_allocator) {
+            auto alloc = rebound(handler);
+            return std::allocator_traits<decltype(alloc)>::allocate(alloc, 1);
+        } else {
+            (void)handler;
+            return op_memory::allocate(sizeof(send_op));
+        }
     }
 
-    std::shared_ptr<beast_pool> pool_;
-    origin where_;
-    const http_request* request_;
-    std::shared_ptr<boost::asio::steady_timer> wait_timer_;
-    std::chrono::steady_clock::time_point deadline_;
-    std::unique_ptr<connection> conn_;
-    bool reused_ = false;
-    // The operation object moves with each step while Beast holds references to the messages
-    // and parsers it reads and writes (and parsers cannot move): keep those on the heap.
-    std::unique_ptr<tcp::resolver> resolver_;
-    std::unique_ptr<http_request> absolute_;
-    std::unique_ptr<boost::beast::http::request<boost::beast::http::empty_body>> tunnel_;
-    std::unique_ptr<boost::beast::http::response_parser<boost::beast::http::empty_body>>
-        tunnel_response_;
-    std::unique_ptr<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
+    static void deallocate(void* memory, const Handler& handler) noexcept {
+        if constexpr (own_allocator) {
+            auto alloc = rebound(handler);
+            std::allocator_traits<decltype(alloc)>::deallocate(alloc, static_cast<send_op*>(memory),
+                                                               1);
+        } else {
+            (void)handler;
+            op_memory::deallocate(memory, sizeof(send_op));
+        }
+    }
+
+    static auto rebound(const Handler& handler) {
+        using alloc = boost::asio::associated_allocator_t<Handler>;
+        using traits = typename std::allocator_traits<alloc>::template rebind_traits<send_op>;
+        return typename traits::allocator_type(boost::asio::get_associated_allocator(handler));
+    }
+
+    /// Destroys and frees this object; `handler` (moved out before) provides the allocator.
+    void free_self(const Handler& handler) noexcept {
+        this->~send_op();
+        deallocate(this, handler);
+    }
+
+    Handler handler_;
+    std::optional<work_guard> work_;
+    std::shared_ptr<cancel_link> link_; // only with a connected cancellation slot
+};
+
+/// Test access to the pool's counters.
+struct beast_transport_access {
+    static std::size_t resolutions(const beast_transport& t, const origin& where) {
+        return t.pool_->resolutions(where);
+    }
 };
 
 } // namespace detail
 
-inline beast_transport::beast_transport(executor_type executor, beast_transport_options options)
-    : executor_(boost::asio::make_strand(std::move(executor))),
-      pool_(std::make_shared<detail::beast_pool>(executor_, std::move(options))) {}
+inline beast_transport::beast_transport(executor_type executor, beast_transport_options options) {
+    namespace asio = boost::asio;
+    if (const auto* io = executor.target<asio::io_context::executor_type>()) {
+        // The common case: a strand with a concrete type, so that no I/O step goes through
+        // the type-erased any_io_executor.
+        auto strand = asio::make_strand(*io);
+        executor_ = strand;
+        pool_ = std::make_shared<detail::basic_pool<decltype(strand)>>(strand, executor_,
+                                                                       std::move(options));
+    } else {
+        // Any other executor: a strand behind the type-erased executor (Beast's composed
+        // operations need an executor type that supports both executor models).
+        executor_ = asio::make_strand(std::move(executor));
+        pool_ = std::make_shared<detail::basic_pool<executor_type>>(executor_, executor_,
+                                                                    std::move(options));
+    }
+}
 
 inline beast_transport::beast_transport(beast_transport_options options)
     : own_context_(std::make_unique<boost::asio::io_context>(1)),
-      executor_(boost::asio::make_strand(own_context_->get_executor())),
-      pool_(std::make_shared<detail::beast_pool>(executor_, std::move(options))) {
+      executor_(own_context_->get_executor()) {
+    // One thread runs the context: its executor serializes the steps without a strand.
+    pool_ = std::make_shared<detail::basic_pool<boost::asio::io_context::executor_type>>(
+        own_context_->get_executor(), executor_, std::move(options));
     own_thread_ = std::thread([ctx = own_context_.get()] {
         auto work = boost::asio::make_work_guard(*ctx);
         ctx->run();
@@ -244,31 +212,49 @@ inline beast_transport::beast_transport(beast_transport_options options)
 }
 
 inline beast_transport::~beast_transport() {
-    pool_->shut_down();
     if (own_context_) {
+        // Stop the thread first: then nothing else touches the pool.
         own_context_->stop();
         own_thread_.join();
     }
+    pool_->shut_down();
 }
 
 template <class CompletionToken>
 auto beast_transport::async_send(const origin& where, const http_request& request,
                                  CompletionToken&& token) {
-    return boost::asio::async_compose<CompletionToken,
-                                      void(boost::system::error_code, http_response)>(
-        detail::send_op(pool_, where, request), token, executor_);
+    return boost::asio::async_initiate<CompletionToken,
+                                       void(boost::system::error_code, http_response)>(
+        [](auto&& handler, const std::shared_ptr<detail::beast_pool>& pool, const origin& to,
+           const http_request* req) {
+            using handler_type = std::decay_t<decltype(handler)>;
+            pool->start(detail::send_op<handler_type>::make(
+                            std::forward<decltype(handler)>(handler), pool, *req),
+                        to);
+        },
+        token, pool_, where, &request);
 }
 
 inline http_response beast_transport::send(const origin& where, const http_request& request,
                                            boost::system::error_code& ec) {
-    std::promise<std::pair<boost::system::error_code, http_response>> done;
-    auto result = done.get_future();
-    async_send(where, request, [&done](boost::system::error_code e, http_response r) {
-        done.set_value({e, std::move(r)});
+    struct result {
+        std::mutex mutex;
+        std::condition_variable done_cv;
+        bool done = false;
+        boost::system::error_code ec;
+        http_response response;
+    } r;
+    async_send(where, request, [&r](boost::system::error_code e, http_response res) {
+        std::lock_guard lock(r.mutex);
+        r.ec = e;
+        r.response = std::move(res);
+        r.done = true;
+        r.done_cv.notify_one(); // under the lock: `r` may be gone right after it is released
     });
-    auto [e, response] = result.get();
-    ec = e;
-    return std::move(response);
+    std::unique_lock lock(r.mutex);
+    r.done_cv.wait(lock, [&r] { return r.done; });
+    ec = r.ec;
+    return std::move(r.response);
 }
 
 inline std::size_t beast_transport::open_connections(const origin& where) const {
