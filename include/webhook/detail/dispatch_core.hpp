@@ -447,15 +447,16 @@ private:
     /// Sends one attempt, after the rate limit allows it.
     void attempt_now(slot& s, std::uint64_t generation) {
         typename clock::duration wait{};
+        const auto now = clock::now();
         {
             std::lock_guard lock(mutex_);
             if (generation != s.generation)
                 return; // abandoned while it waited
             if (config_.rate_limit.per_second > 0)
-                wait = bucket_.take(clock::now());
+                wait = bucket_.take(now);
         }
-        if (wait.count() > 0) { // rate limited: try again then
-            s.timer->expires_after(wait);
+        if (wait.count() > 0) { // rate limited: try again when the next token is there
+            s.timer->expires_at(now + wait);
             s.timer->async_wait(
                 [self = this->shared_from_this(), &s, generation](boost::system::error_code) {
                     self->attempt_now(s, generation);
@@ -533,7 +534,7 @@ private:
         }
         if (!delay)
             return settle(s, generation, delivery_status::failed, error::retries_exhausted);
-        s.timer->expires_after(*delay);
+        s.timer->expires_at(now + *delay); // from the response, however late this runs
         s.timer->async_wait(
             [self = this->shared_from_this(), &s, generation](boost::system::error_code) {
                 self->attempt_now(s, generation);

@@ -9,7 +9,9 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -62,7 +64,7 @@ public:
         if constexpr (own_executor) {
             auto work = std::move(*work_);
             free_self(handler);
-            boost::asio::dispatch(work.get_executor(), [handler = std::move(handler), ec,
+            boost::asio::dispatch(work, [handler = std::move(handler), ec,
                                                         response = std::move(response)]() mutable {
                 std::move(handler)(ec, std::move(response));
             });
@@ -81,15 +83,20 @@ public:
 private:
     using handler_executor =
         boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
-    using work_guard =
-        std::conditional_t<own_executor, boost::asio::executor_work_guard<handler_executor>,
-                           bool>; // unused
+    // The handler's executor, tracking work so that its context does not run out before the
+    // completion (standard executors, such as strands of any_io_executor, have no
+    // executor_work_guard).
+    using tracked_executor = std::decay_t<decltype(boost::asio::prefer(
+        std::declval<handler_executor>(), boost::asio::execution::outstanding_work.tracked))>;
+    using work_guard = std::conditional_t<own_executor, tracked_executor, bool>; // bool: unused
 
     template <class H>
     send_op(H&& handler, std::shared_ptr<beast_pool> pool, const http_request& request)
         : send_op_base(std::move(pool), request), handler_(std::forward<H>(handler)) {
         if constexpr (own_executor)
-            work_.emplace(boost::asio::get_associated_executor(handler_, this->pool->executor()));
+            work_.emplace(
+                boost::asio::prefer(boost::asio::get_associated_executor(handler_, this->pool->executor()),
+                                    boost::asio::execution::outstanding_work.tracked));
         if constexpr (cancellable) {
             auto slot = boost::asio::get_associated_cancellation_slot(handler_);
             if (slot.is_connected()) {
