@@ -90,7 +90,7 @@ public:
     boost::system::result<event_id> accept(std::string_view payload, std::string_view target,
                                            completion done = {}) {
         const bool posted = !done;
-        std::vector<settled> outcomes;
+        outcome_list outcomes;
         boost::system::result<event_id> result = make_error_code(error::queue_full);
         bool wake = false;
         {
@@ -160,7 +160,7 @@ public:
     /** Reports every unsettled event as abandoned. Completions of requests still in flight
         find their slot's generation changed and do nothing. */
     void abandon_all() {
-        std::vector<settled> outcomes;
+        outcome_list outcomes;
         {
             std::lock_guard lock(mutex_);
             stopping_ = true;
@@ -231,6 +231,8 @@ private:
         delivery outcome;
         completion done;
     };
+    /// Usually one (a batch makes more): kept off the heap.
+    using outcome_list = boost::container::small_vector<settled, 1>;
 
     /// Made in place (a transport need not be movable), from what its constructor takes.
     void make_transport() {
@@ -269,7 +271,7 @@ private:
 
     /// Applies the overflow policy. False: the event is refused (queue_full).
     bool make_room(std::unique_lock<std::mutex>& lock, bool posted,
-                   std::vector<settled>& outcomes) {
+                   outcome_list& outcomes) {
         const std::size_t capacity = config_.queue.capacity;
         if (queue_.size() < capacity)
             return true;
@@ -544,7 +546,7 @@ private:
     /// Ends the events of `s` with `status` and frees the slot. On the strand.
     void settle(slot& s, std::uint64_t generation, delivery_status status,
                 boost::system::error_code ec) {
-        std::vector<settled> outcomes;
+        outcome_list outcomes;
         {
             std::lock_guard lock(mutex_);
             if (generation != s.generation)
@@ -588,7 +590,7 @@ private:
 
     /** Hands outcomes to their callers or to `on_outcome`. Never under the lock; they were
         counted in `reporting_` under it, so that `flush` returns only after they are out. */
-    void report(std::vector<settled>& outcomes) {
+    void report(outcome_list& outcomes) {
         if (outcomes.empty())
             return;
         for (auto& o : outcomes) {
