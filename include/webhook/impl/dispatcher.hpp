@@ -40,10 +40,11 @@ boost::system::error_code prepare(const Event& event, const url_template& url,
     payload.clear();
     target.clear();
     if (url.has_placeholders()) {
-        if (url.template check<Event>())
-            return error::url_placeholder_mismatch;
+        // expand_target looks every placeholder up itself: no separate check<Event>() per event.
         if (const auto ec = url.expand_target(event, target))
-            return ec;
+            return ec == boost::system::errc::invalid_argument
+                       ? make_error_code(error::url_placeholder_mismatch)
+                       : ec;
     }
     boost::system::error_code ec;
     json::write(payload, event, data_path{}, options, ec);
