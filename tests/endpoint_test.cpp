@@ -99,6 +99,8 @@ void check_same(const endpoint& a, const endpoint& b) {
     BOOST_TEST((a.compression == b.compression));
     BOOST_TEST(a.max_body_size == b.max_body_size);
     BOOST_TEST(a.max_response_body == b.max_response_body);
+    BOOST_TEST((a.circuit_breaker == b.circuit_breaker));
+    BOOST_TEST((a.max_event_age == b.max_event_age));
 }
 
 } // namespace
@@ -152,6 +154,8 @@ BOOST_AUTO_TEST_CASE(validate_reports_every_rule_with_its_path) {
     e.batch = {.max_events = 0, .max_bytes = 0, .linger = -5ms};
     e.max_body_size = 0;
     e.max_response_body = 0;
+    e.circuit_breaker = {.failures = 5, .cool_down = 0ms};
+    e.max_event_age = -1ms;
     BOOST_TEST(problems_of(e) == "url: scheme must be http or https\n"
                                  "method: must be POST, PUT or PATCH\n"
                                  "authentication.username: contains ':'\n"
@@ -175,7 +179,10 @@ BOOST_AUTO_TEST_CASE(validate_reports_every_rule_with_its_path) {
                                  "batch.max_bytes: must be greater than 0\n"
                                  "batch.linger: must not be negative\n"
                                  "max_body_size: must be greater than 0\n"
-                                 "max_response_body: must be greater than 0");
+                                 "max_response_body: must be greater than 0\n"
+                                 "circuit_breaker.cool_down: must be greater than 0 when "
+                                 "failures is set\n"
+                                 "max_event_age: must not be negative");
 }
 
 BOOST_AUTO_TEST_CASE(basic_username_must_be_set_and_free_of_control_characters) {
@@ -317,6 +324,8 @@ BOOST_AUTO_TEST_CASE(every_key_is_loaded) {
         "compression": "gzip",
         "max_body_size": 262144,
         "max_response_body": 4096,
+        "circuit_breaker": {"failures": 5, "cool_down": "2m"},
+        "max_event_age": "6h",
     })");
 
     webhook::retry_policy retry;
@@ -355,6 +364,8 @@ BOOST_AUTO_TEST_CASE(every_key_is_loaded) {
         .compression = webhook::compression::gzip,
         .max_body_size = 262144,
         .max_response_body = 4096,
+        .circuit_breaker = {.failures = 5, .cool_down = 2min},
+        .max_event_age = 6h,
     };
     check_same(e, expected);
 }
@@ -389,6 +400,57 @@ BOOST_AUTO_TEST_CASE(durations_are_milliseconds_or_a_number_with_a_unit) {
                                bad + "}}") == "timeouts.connect: " + message,
                    bad);
     }
+}
+
+BOOST_AUTO_TEST_CASE(circuit_breaker_and_max_event_age) {
+    const endpoint defaults = minimal();
+    BOOST_TEST(defaults.circuit_breaker.failures == 0u); // off
+    BOOST_TEST(defaults.circuit_breaker.cool_down.count() == 30'000);
+    BOOST_TEST(defaults.max_event_age.count() == 24 * 3'600'000);
+    check_same(webhook::load_endpoint(R"({"url": "https://hooks.example.com/in",
+                                          "circuit_breaker": null, "max_event_age": null})"),
+               defaults);
+
+    const std::string url = R"({"url": "https://hooks.example.com/in", )";
+    const endpoint e = webhook::load_endpoint(
+        url + R"("circuit_breaker": {"failures": 5, "cool_down": "2m"}, "max_event_age": "6h"})");
+    BOOST_TEST(
+        (e.circuit_breaker == webhook::circuit_breaker_options{.failures = 5, .cool_down = 2min}));
+    BOOST_TEST(e.max_event_age.count() == 6 * 3'600'000);
+    // failures alone keeps the default cool-down; 0 is no age limit.
+    const endpoint f =
+        webhook::load_endpoint(url + R"("circuit_breaker": {"failures": 3}, "max_event_age": 0})");
+    BOOST_TEST((f.circuit_breaker == webhook::circuit_breaker_options{.failures = 3}));
+    BOOST_TEST(f.max_event_age.count() == 0);
+    BOOST_TEST(webhook::load_endpoint(url + R"("circuit_breaker": {"cool_down": 1500}})")
+                   .circuit_breaker.cool_down.count() == 1500);
+    // Off, the cool-down is not used, so it is not checked either.
+    BOOST_TEST(problems_of(url + R"("circuit_breaker": {"failures": 0, "cool_down": 0}})") ==
+               "loaded");
+
+    BOOST_TEST(problems_of(url + R"("circuit_breaker": {"failures": 5, "cool_down": 0}})") ==
+               "circuit_breaker.cool_down: must be greater than 0 when failures is set");
+    BOOST_TEST(problems_of(url + R"("circuit_breaker": {"failures": 1, "cool_down": -1}})") ==
+               "circuit_breaker.cool_down: must be greater than 0 when failures is set");
+    BOOST_TEST(problems_of(url + R"("max_event_age": -1})") ==
+               "max_event_age: must not be negative");
+    BOOST_TEST(problems_of(url + R"("circuit_breaker": {"failures": -1, "cool_down": "30 s"},
+                                    "max_event_age": "1d"})") ==
+               "circuit_breaker.failures: must be a whole number, 0 or more\n"
+               "circuit_breaker.cool_down: must be a duration: whole milliseconds, or a string "
+               "such as \"500ms\", \"10s\", \"5m\", \"2h\"\n"
+               "max_event_age: must be a duration: whole milliseconds, or a string such as "
+               "\"500ms\", \"10s\", \"5m\", \"2h\"");
+    BOOST_TEST(problems_of(url + R"("circuit_breaker": 5})") ==
+               "circuit_breaker: must be an object");
+    BOOST_TEST(problems_of(url + R"("circuit_breaker": {"failure": 5, "cooldown": "1s"},
+                                    "max_age": "1h", "circuit_breakr": {}})") ==
+               "circuit_breaker.failure: unknown key (did you mean \"failures\"?)\n"
+               "circuit_breaker.cooldown: unknown key (did you mean \"cool_down\"?)\n"
+               "max_age: unknown key\n"
+               "circuit_breakr: unknown key (did you mean \"circuit_breaker\"?)");
+    BOOST_TEST(problems_of(url + R"("max_event_ag": "1h"})") ==
+               "max_event_ag: unknown key (did you mean \"max_event_age\"?)");
 }
 
 BOOST_AUTO_TEST_CASE(method_is_case_insensitive_and_limited_to_post_put_patch) {
@@ -708,7 +770,9 @@ BOOST_AUTO_TEST_CASE(the_complete_document_of_the_reference_loads) {
                "batch: max_events 100, max_bytes 524288, linger 250ms\n"
                "compression: gzip\n"
                "max_body_size: 2097152 bytes\n"
-               "max_response_body: 65536 bytes");
+               "max_response_body: 65536 bytes\n"
+               "circuit_breaker: failures 5, cool_down 30s\n"
+               "max_event_age: 6h");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -748,6 +812,8 @@ BOOST_AUTO_TEST_CASE(the_printed_form_lists_every_setting_with_secrets_as_stars)
         .rate_limit = {.per_second = 2.5, .burst = 5},
         .batch = {.max_events = 50, .max_bytes = 65536, .linger = 200ms},
         .compression = webhook::compression::gzip,
+        .circuit_breaker = {.failures = 3, .cool_down = 1500ms},
+        .max_event_age = 90min,
     };
     e.tls.certificate_file = "/etc/webhook/client.pem";
     e.tls.private_key_file = "/etc/webhook/client.key";
@@ -772,7 +838,9 @@ BOOST_AUTO_TEST_CASE(the_printed_form_lists_every_setting_with_secrets_as_stars)
                "batch: max_events 50, max_bytes 65536, linger 200ms\n"
                "compression: gzip\n"
                "max_body_size: 1048576 bytes\n"
-               "max_response_body: 1048576 bytes");
+               "max_response_body: 1048576 bytes\n"
+               "circuit_breaker: failures 3, cool_down 1500ms\n"
+               "max_event_age: 90m");
 }
 
 BOOST_AUTO_TEST_CASE(the_printed_form_of_the_defaults) {
@@ -803,7 +871,9 @@ BOOST_AUTO_TEST_CASE(the_printed_form_of_the_defaults) {
                "batch: off\n"
                "compression: none\n"
                "max_body_size: 1048576 bytes\n"
-               "max_response_body: 1048576 bytes");
+               "max_response_body: 1048576 bytes\n"
+               "circuit_breaker: off\n"
+               "max_event_age: 24h");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 #ifndef WEBHOOK_ENDPOINT_HPP
 #define WEBHOOK_ENDPOINT_HPP
 
+#include <webhook/circuit.hpp>
 #include <webhook/data_path.hpp>
 #include <webhook/retry.hpp>
 #include <webhook/transport/options.hpp>
@@ -154,6 +155,13 @@ struct endpoint {
     std::size_t max_body_size = 1024 * 1024;
     /// Response bodies larger than this end the attempt with an error.
     std::size_t max_response_body = 1024 * 1024;
+    /** Stops sending to a receiver that keeps failing: after `failures` consecutive failed
+        attempts no request is sent for `cool_down`, then one probe. Events wait meanwhile
+        (queued or spooled); they do not fail. Off by default. */
+    circuit_breaker_options circuit_breaker{};
+    /** An event older than this (since it was accepted) fails with `error::event_expired`
+        instead of waiting longer, for a retry or an open circuit. 0 means no limit. */
+    std::chrono::milliseconds max_event_age{std::chrono::hours{24}};
 
     friend bool operator==(const endpoint&, const endpoint&) = default;
 };

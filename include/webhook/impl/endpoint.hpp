@@ -288,6 +288,10 @@ inline std::vector<config_problem> validate(const endpoint& e) {
         problem("max_body_size", "must be greater than 0");
     if (e.max_response_body < 1)
         problem("max_response_body", "must be greater than 0");
+
+    if (e.circuit_breaker.failures > 0 && e.circuit_breaker.cool_down <= milliseconds{0})
+        problem("circuit_breaker.cool_down", "must be greater than 0 when failures is set");
+    not_negative("max_event_age", e.max_event_age);
     return problems;
 }
 
@@ -769,7 +773,8 @@ inline void endpoint_loader::load(const boost::json::value& root) {
     const names top = {"url", "method", "data_format", "data_location", "authentication",
                        "headers", "user_agent", "timeouts", "retry", "tls", "proxy",
                        "max_in_flight", "ordered", "queue", "rate_limit", "batch", "compression",
-                       "max_body_size", "max_response_body"};
+                       "max_body_size", "max_response_body", "circuit_breaker",
+                       "max_event_age"};
     // clang-format on
     members(root, "", top, [&](std::string_view key, const value& v, const std::string& at) {
         if (key == "url") {
@@ -885,6 +890,19 @@ inline void endpoint_loader::load(const boost::json::value& root) {
         } else if (key == "max_response_body") {
             if (auto n = count(v, at))
                 e.max_response_body = *n;
+        } else if (key == "circuit_breaker") {
+            members(v, at, {"failures", "cool_down"},
+                    [&](std::string_view k, const value& x, const std::string& p) {
+                        if (k == "failures") {
+                            if (auto n = count(x, p))
+                                e.circuit_breaker.failures = *n;
+                        } else if (auto d = duration(x, p)) {
+                            e.circuit_breaker.cool_down = *d;
+                        }
+                    });
+        } else if (key == "max_event_age") {
+            if (auto d = duration(v, at))
+                e.max_event_age = *d;
         }
     });
     // In code, `ordered` simply overrides max_in_flight. In a document, both written with
@@ -1098,6 +1116,16 @@ inline std::ostream& operator<<(std::ostream& os, const endpoint& e) {
     out << "\ncompression: " << (e.compression == compression::gzip ? "gzip" : "none")
         << "\nmax_body_size: " << e.max_body_size << " bytes"
         << "\nmax_response_body: " << e.max_response_body << " bytes";
+    out << "\ncircuit_breaker: ";
+    if (e.circuit_breaker.failures > 0)
+        out << "failures " << e.circuit_breaker.failures << ", cool_down "
+            << format_duration(e.circuit_breaker.cool_down);
+    else
+        out << "off";
+    out << "\nmax_event_age: "
+        << (e.max_event_age == std::chrono::milliseconds::zero()
+                ? std::string("no limit")
+                : format_duration(e.max_event_age));
     return os << std::move(out).str();
 }
 
