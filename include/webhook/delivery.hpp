@@ -1,6 +1,8 @@
 #ifndef WEBHOOK_DELIVERY_HPP
 #define WEBHOOK_DELIVERY_HPP
 
+#include <webhook/circuit.hpp>
+
 #include <boost/container/small_vector.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -9,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +28,10 @@ public:
     /// A new id for the time `now`, from `random` (80 bits are used).
     event_id(std::chrono::system_clock::time_point now, std::uint64_t random_high,
              std::uint64_t random_low) noexcept;
+
+    /** The id written as `text` (26 Crockford base32 digits, upper case, the first at most
+        '7'), or none when `text` is not one. Used to read ids back from a spool. */
+    static std::optional<event_id> parse(std::string_view text) noexcept;
 
     std::string_view view() const noexcept { return {chars_.data(), size}; }
     bool empty() const noexcept { return chars_[0] == '\0'; }
@@ -91,8 +98,8 @@ struct delivery {
 };
 
 /** Counters of a dispatcher, since it was made. `accepted` = `delivered` + `failed` + `dropped`
-    + `abandoned` + `in_flight` + `queued` at every moment; `rejected` events were never
-    accepted. */
+    + `abandoned` + `in_flight` + `queued` + `spooled` at every moment; `rejected` events were
+    never accepted. */
 struct dispatcher_counters {
     std::uint64_t accepted = 0;
     std::uint64_t delivered = 0;
@@ -105,8 +112,15 @@ struct dispatcher_counters {
     std::uint64_t retried_attempts = 0;
     /// Accepted, not yet settled, and being sent or waiting to retry.
     std::uint64_t in_flight = 0;
-    /// Accepted and waiting for their first attempt.
+    /// Accepted and waiting in memory for their first attempt.
     std::uint64_t queued = 0;
+    /// Accepted into the spool and not yet read back into memory (0 without a spool).
+    std::uint64_t spooled = 0;
+    /// Left unsettled in the spool by an earlier run and redelivered by this one (counted in
+    /// `accepted` too).
+    std::uint64_t replayed = 0;
+    /// The endpoint's circuit breaker now.
+    circuit_state circuit = circuit_state::closed;
     friend bool operator==(const dispatcher_counters&, const dispatcher_counters&) = default;
 };
 

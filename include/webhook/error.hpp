@@ -67,6 +67,13 @@ enum class error {
     dropped_from_full_queue,
     /// The dispatcher shut down before the event could be delivered.
     abandoned_at_shutdown,
+
+    /// The spool holds as many bytes as it may; the event was not accepted.
+    spool_full,
+    /// The event was older than the endpoint's maximum event age before it could be delivered.
+    event_expired,
+    /// A spool record is damaged or malformed (bad length, checksum or field).
+    spool_record_corrupt,
 };
 
 namespace detail {
@@ -132,6 +139,12 @@ public:
             return "event dropped from a full queue to make room for a newer one";
         case error::abandoned_at_shutdown:
             return "dispatcher shut down before the event was delivered";
+        case error::spool_full:
+            return "spool has reached its size limit";
+        case error::event_expired:
+            return "event is older than the endpoint's maximum event age";
+        case error::spool_record_corrupt:
+            return "spool record is damaged (bad length, checksum or field)";
         }
         return "unknown webhook error";
     }

@@ -33,6 +33,19 @@ inline event_id::event_id(std::chrono::system_clock::time_point now, std::uint64
     }
 }
 
+inline std::optional<event_id> event_id::parse(std::string_view text) noexcept {
+    constexpr std::string_view alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    if (text.size() != size || text[0] > '7')
+        return std::nullopt;
+    event_id id;
+    for (std::size_t i = 0; i < size; ++i) {
+        if (alphabet.find(text[i]) == std::string_view::npos)
+            return std::nullopt;
+        id.chars_[i] = text[i];
+    }
+    return id;
+}
+
 /// Writes the 26 characters; nothing for an empty (default-constructed) id.
 inline std::ostream& operator<<(std::ostream& os, const event_id& id) {
     if (!id.empty())

@@ -1,0 +1,809 @@
+#include <webhook/file_spool.hpp>
+
+#define BOOST_TEST_MODULE spool_file_spool
+#include <boost/test/unit_test.hpp>
+
+#include <webhook/detail/crc32c.hpp>
+#include <webhook/error.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/mount.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using webhook::durability;
+using webhook::file_spool;
+using webhook::file_spool_options;
+using webhook::spool_record;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A fresh directory, removed with everything in it at the end.
+struct temp_dir {
+    fs::path path;
+    temp_dir() {
+        static std::atomic<int> counter{0};
+        std::random_device rd;
+        path = fs::temp_directory_path() / ("webhook-spool-" + std::to_string(::getpid()) + "-" +
+                                            std::to_string(counter++) + "-" + std::to_string(rd()));
+        fs::create_directories(path);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+/// A record whose fields all depend on `n`; `created` is whole milliseconds, as stored.
+spool_record make_record(std::uint64_t n, std::size_t payload_size = 0) {
+    spool_record r;
+    r.created = std::chrono::system_clock::time_point(
+        1'700'000'000'000ms + std::chrono::milliseconds(static_cast<std::int64_t>(n)));
+    r.id = webhook::event_id(r.created, n, n * 7919);
+    r.endpoint = "https://example.com/hooks/{tenant}";
+    r.target = "/hooks/t" + std::to_string(n);
+    r.payload = "{\"n\":" + std::to_string(n) + "}";
+    if (payload_size > r.payload.size())
+        r.payload.append(payload_size - r.payload.size(), static_cast<char>('a' + n % 26));
+    r.last_status = static_cast<int>(n % 3 == 0 ? 503 : 0);
+    r.last_error = n % 3 == 0 ? "service unavailable" : "";
+    return r;
+}
+
+/// `make_record(seq)` as `read` returns it.
+spool_record stored_record(std::uint64_t seq) {
+    auto r = make_record(seq);
+    r.sequence = seq;
+    return r;
+}
+
+std::shared_ptr<file_spool> open_spool(const fs::path& dir, file_spool_options o = {}) {
+    auto r = file_spool::open(dir, o);
+    BOOST_TEST_REQUIRE(r.has_value(), "open failed: " << r.error().message());
+    return *r;
+}
+
+file_spool_options fast() {
+    file_spool_options o;
+    o.durability = durability::no_fsync;
+    return o;
+}
+
+std::uint64_t append_ok(file_spool& s, const spool_record& r) {
+    auto seq = s.append(r);
+    BOOST_TEST_REQUIRE(seq.has_value(), "append failed: " << seq.error().message());
+    return *seq;
+}
+
+std::vector<spool_record> read_all(file_spool& s) {
+    std::vector<spool_record> out;
+    BOOST_TEST_REQUIRE(!s.read(0, 1'000'000, out));
+    return out;
+}
+
+std::vector<std::uint64_t> sequences(const std::vector<spool_record>& v) {
+    std::vector<std::uint64_t> seqs;
+    for (const auto& r : v)
+        seqs.push_back(r.sequence);
+    return seqs;
+}
+
+/// The directory's files ending in `ext`, sorted.
+std::vector<fs::path> files(const fs::path& dir, const std::string& ext) {
+    std::vector<fs::path> v;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().filename().string().ends_with(ext))
+            v.push_back(e.path());
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_file(const fs::path& p, const std::string& bytes) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+/// The bitwise definition, to check the table-driven one against.
+std::uint32_t crc32c_reference(const std::string& s) {
+    std::uint32_t c = 0xFFFFFFFF;
+    for (unsigned char b : s) {
+        c ^= b;
+        for (int i = 0; i < 8; ++i)
+            c = (c & 1) ? (c >> 1) ^ 0x82F63B78 : c >> 1;
+    }
+    return ~c;
+}
+
+} // namespace
+
+template <>
+struct boost::test_tools::tt_detail::print_log_value<spool_record> {
+    void operator()(std::ostream& os, const spool_record& r) {
+        os << "{seq " << r.sequence << ", id " << r.id << ", payload " << r.payload.size()
+           << " bytes}";
+    }
+};
+
+BOOST_AUTO_TEST_CASE(crc32c_known_values) {
+    using webhook::detail::crc32c;
+    BOOST_TEST(crc32c(std::string_view("123456789")) == 0xE3069283u);
+    // RFC 3720, B.4.
+    BOOST_TEST(crc32c(std::string(32, '\0')) == 0x8A9136AAu);
+    BOOST_TEST(crc32c(std::string(32, '\xFF')) == 0x62A8AB43u);
+    std::string inc(32, '\0'), dec(32, '\0');
+    for (int i = 0; i < 32; ++i) {
+        inc[static_cast<std::size_t>(i)] = static_cast<char>(i);
+        dec[static_cast<std::size_t>(i)] = static_cast<char>(31 - i);
+    }
+    BOOST_TEST(crc32c(inc) == 0x46DD794Eu);
+    BOOST_TEST(crc32c(dec) == 0x113FDB5Cu);
+    BOOST_TEST(crc32c(std::string_view()) == 0u);
+
+    // Every length and alignment against the bitwise definition, and continuation.
+    std::mt19937 rng(42);
+    std::string data(300, '\0');
+    for (auto& c : data)
+        c = static_cast<char>(rng());
+    for (std::size_t start = 0; start < 9; ++start)
+        for (std::size_t len = 0; start + len <= data.size(); len += 7) {
+            const std::string part = data.substr(start, len);
+            BOOST_TEST_REQUIRE(crc32c(part) == crc32c_reference(part));
+            const std::size_t cut = len / 3;
+            BOOST_TEST_REQUIRE(crc32c(part.substr(cut), crc32c(part.substr(0, cut))) ==
+                               crc32c(part));
+        }
+}
+
+BOOST_AUTO_TEST_CASE(round_trip_of_every_field) {
+    temp_dir dir;
+    std::vector<spool_record> in;
+    in.push_back(make_record(1));
+    in.push_back(spool_record{}); // every string empty, no id, the epoch
+    spool_record binary = make_record(3);
+    binary.payload.clear();
+    for (int i = 0; i < 512; ++i)
+        binary.payload.push_back(static_cast<char>(i)); // NULs and every byte value
+    binary.last_error = std::string("a\0b", 3);
+    binary.last_status = -1;
+    binary.created = std::chrono::system_clock::time_point(-86'400'123ms); // before 1970
+    in.push_back(binary);
+    in.push_back(make_record(4, 1024 * 1024)); // 1 MiB
+
+    auto s = open_spool(dir.path);
+    std::uint64_t prev = 0;
+    for (auto& r : in) {
+        r.sequence = append_ok(*s, r);
+        BOOST_TEST(r.sequence > prev);
+        prev = r.sequence;
+    }
+    BOOST_TEST(read_all(*s) == in, boost::test_tools::per_element());
+
+    // `created` is kept to the millisecond (rounded down); a given `sequence` is ignored.
+    spool_record fine = make_record(5);
+    fine.created += 999us;
+    fine.sequence = 12345;
+    const auto seq = append_ok(*s, fine);
+    BOOST_TEST(seq == prev + 1);
+    std::vector<spool_record> out;
+    BOOST_TEST(!s->read(seq, 1, out));
+    BOOST_TEST_REQUIRE(out.size() == 1u);
+    BOOST_TEST((out[0].created == fine.created - 999us));
+
+    s.reset();
+    auto again = open_spool(dir.path);
+    auto back = read_all(*again);
+    back.pop_back();
+    BOOST_TEST(back == in, boost::test_tools::per_element());
+    BOOST_TEST(again->recovery().records == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(reopen_returns_unacked_records_in_order) {
+    temp_dir dir;
+    std::vector<spool_record> kept;
+    {
+        auto s = open_spool(dir.path);
+        BOOST_TEST(s->directory() == dir.path);
+        for (std::uint64_t i = 1; i <= 10; ++i) {
+            auto r = make_record(i);
+            r.sequence = append_ok(*s, r);
+            BOOST_TEST(r.sequence == i);
+            if (i == 2 || i == 5 || i == 9)
+                BOOST_TEST(!s->ack(i));
+            else
+                kept.push_back(r);
+        }
+        BOOST_TEST(!s->ack(5)); // twice: harmless
+        BOOST_TEST(s->ack(0) == boost::system::errc::invalid_argument);
+        BOOST_TEST(s->ack(11) == boost::system::errc::invalid_argument); // never appended
+        BOOST_TEST(s->stats().acks == 3u);
+        BOOST_TEST(s->stats().unacked == 7u);
+        BOOST_TEST(read_all(*s) == kept, boost::test_tools::per_element());
+    }
+    auto s = open_spool(dir.path);
+    const auto& rep = s->recovery();
+    BOOST_TEST(rep.segments == 1u);
+    BOOST_TEST(rep.records == 7u);
+    BOOST_TEST(rep.acknowledged == 3u);
+    BOOST_TEST(rep.corrupt_records == 0u);
+    BOOST_TEST(rep.discarded_bytes == 0u);
+    BOOST_TEST(rep.torn_tail_bytes == 0u);
+    BOOST_TEST(read_all(*s) == kept, boost::test_tools::per_element());
+    BOOST_TEST(!s->ack(9)); // acked before the restart: still harmless
+
+    // New appends continue, in a new segment.
+    BOOST_TEST(append_ok(*s, make_record(11)) == 11u);
+    BOOST_TEST(files(dir.path, ".wal").size() == 2u);
+    BOOST_TEST(s->stats().unacked == 8u);
+}
+
+BOOST_AUTO_TEST_CASE(acks_of_every_segment_survive_a_reopen) {
+    // Many segments, each with acknowledgements: the directory lists their files in no
+    // particular order, and every segment's acknowledgements must still be found.
+    temp_dir dir;
+    file_spool_options o = fast();
+    o.segment_bytes = 512;
+    std::set<std::uint64_t> unacked;
+    {
+        auto spool = open_spool(dir.path, o);
+        for (std::uint64_t n = 1; n <= 200; ++n) {
+            const auto seq = append_ok(*spool, make_record(n));
+            if (n % 3 == 0) // leave some in every segment, so that none is deleted
+                unacked.insert(seq);
+            else
+                BOOST_TEST_REQUIRE(!spool->ack(seq));
+        }
+        BOOST_TEST_REQUIRE(files(dir.path, ".ack").size() > 10u);
+    }
+    auto spool = open_spool(dir.path, o);
+    BOOST_TEST(spool->recovery().records == unacked.size());
+    BOOST_TEST(spool->recovery().acknowledged == 200u - unacked.size());
+    const auto seqs = sequences(read_all(*spool));
+    BOOST_TEST(std::set<std::uint64_t>(seqs.begin(), seqs.end()) == unacked);
+}
+
+BOOST_AUTO_TEST_CASE(settling_an_old_segment_deletes_it_and_not_the_one_after) {
+    temp_dir dir;
+    {
+        auto spool = open_spool(dir.path, fast());
+        for (std::uint64_t n = 1; n <= 3; ++n)
+            append_ok(*spool, make_record(n));
+    }
+    {
+        auto spool = open_spool(dir.path, fast()); // a new segment for what comes now
+        for (std::uint64_t n = 4; n <= 6; ++n)
+            append_ok(*spool, make_record(n));
+        for (std::uint64_t seq = 1; seq <= 3; ++seq) // the old segment is settled: it goes
+            BOOST_TEST_REQUIRE(!spool->ack(seq));
+        BOOST_TEST(files(dir.path, ".wal").size() == 1u);
+    }
+    auto spool = open_spool(dir.path, fast());
+    BOOST_TEST(sequences(read_all(*spool)) == (std::vector<std::uint64_t>{4, 5, 6}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(torn_ack_entry_is_ignored_and_acked_segments_are_deleted_on_open) {
+    temp_dir dir;
+    {
+        auto s = open_spool(dir.path, fast());
+        for (std::uint64_t i = 1; i <= 3; ++i)
+            append_ok(*s, make_record(i));
+        BOOST_TEST(!s->ack(1));
+        BOOST_TEST(!s->ack(2));
+    }
+    const auto acks = files(dir.path, ".ack");
+    BOOST_TEST_REQUIRE(acks.size() == 1u);
+    BOOST_TEST(fs::file_size(acks[0]) == 24u);
+    write_file(acks[0], read_file(acks[0]) + "\x03\0\0\0\0"); // a torn third entry
+    {
+        auto s = open_spool(dir.path, fast());
+        BOOST_TEST(s->recovery().records == 1u);
+        BOOST_TEST(s->recovery().acknowledged == 2u);
+        BOOST_TEST(fs::file_size(acks[0]) == 24u); // cut back to whole entries
+        BOOST_TEST(sequences(read_all(*s)) == std::vector<std::uint64_t>{3});
+        BOOST_TEST(!s->ack(3)); // lands after the cut, so it is read back
+    }
+    auto s = open_spool(dir.path, fast());
+    BOOST_TEST(s->recovery().acknowledged == 3u);
+    BOOST_TEST(s->recovery().records == 0u);
+    // Nothing is left to deliver, but the newest segment stays until a new one replaces it,
+    // so that sequence numbers do not start over.
+    BOOST_TEST(files(dir.path, ".wal").size() == 1u);
+    BOOST_TEST(append_ok(*s, make_record(4)) == 4u);
+    BOOST_TEST(files(dir.path, ".wal").size() == 1u); // the new one only
+    BOOST_TEST(files(dir.path, ".ack").empty());
+    BOOST_TEST(s->ack(3) == boost::system::errc::invalid_argument); // its segment is gone
+}
+
+BOOST_AUTO_TEST_CASE(torn_tail_at_every_offset_of_the_last_record) {
+    temp_dir base;
+    constexpr std::uint64_t n = 5;
+    std::vector<spool_record> expected;
+    std::uint64_t last_start = 0, last_end = 0;
+    {
+        auto s = open_spool(base.path, fast());
+        for (std::uint64_t i = 1; i <= n; ++i) {
+            auto r = make_record(i, 40);
+            r.sequence = append_ok(*s, r);
+            if (i < n)
+                expected.push_back(r);
+            const auto size = fs::file_size(files(base.path, ".wal").at(0));
+            (i < n ? last_start : last_end) = size;
+        }
+    }
+    const fs::path segment_name = files(base.path, ".wal").at(0).filename();
+    BOOST_TEST_REQUIRE(last_end > last_start);
+    for (std::uint64_t cut = 1; cut < last_end - last_start; ++cut) {
+        BOOST_TEST_CONTEXT("cut " << cut << " bytes into the last record") {
+            temp_dir dir;
+            fs::copy(base.path, dir.path, fs::copy_options::recursive);
+            fs::resize_file(dir.path / segment_name, last_start + cut);
+            {
+                auto s = open_spool(dir.path, fast());
+                const auto& rep = s->recovery();
+                BOOST_TEST(rep.records == n - 1);
+                BOOST_TEST(rep.torn_tail_bytes == cut);
+                BOOST_TEST(rep.discarded_bytes == cut);
+                BOOST_TEST(rep.corrupt_records == 0u);
+                BOOST_TEST(fs::file_size(dir.path / segment_name) == last_start);
+                BOOST_TEST(read_all(*s) == expected, boost::test_tools::per_element());
+                BOOST_TEST(append_ok(*s, make_record(99)) >= n);
+            }
+            auto s = open_spool(dir.path, fast());
+            BOOST_TEST(s->recovery().torn_tail_bytes == 0u);
+            BOOST_TEST(s->recovery().discarded_bytes == 0u);
+            BOOST_TEST(s->recovery().records == n);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_flipped_byte_loses_only_its_record) {
+    temp_dir base;
+    std::vector<spool_record> all;
+    std::vector<std::uint64_t> ends; // each record's end offset in the segment
+    {
+        auto s = open_spool(base.path, fast());
+        for (std::uint64_t i = 1; i <= 5; ++i) {
+            auto r = make_record(i, 30);
+            r.sequence = append_ok(*s, r);
+            all.push_back(r);
+            ends.push_back(fs::file_size(files(base.path, ".wal").at(0)));
+        }
+    }
+    const fs::path segment_name = files(base.path, ".wal").at(0).filename();
+    const std::string original = read_file(base.path / segment_name);
+    auto expected = all;
+    expected.erase(expected.begin() + 2);
+    // Every byte of the third record: header (magic, CRC, length) and body.
+    const std::uint64_t begin = ends[1], end = ends[2];
+    for (std::uint64_t at = begin; at < end; ++at) {
+        BOOST_TEST_CONTEXT("byte " << at - begin << " of the record flipped") {
+            temp_dir dir;
+            std::string damaged = original;
+            damaged[at] = static_cast<char>(damaged[at] ^ 0xFF);
+            write_file(dir.path / segment_name, damaged);
+            auto s = open_spool(dir.path, fast());
+            const auto& rep = s->recovery();
+            BOOST_TEST(rep.records == 4u);
+            BOOST_TEST(rep.corrupt_records == 1u);
+            BOOST_TEST(rep.discarded_bytes == end - begin);
+            BOOST_TEST(rep.torn_tail_bytes == 0u);
+            BOOST_TEST(read_all(*s) == expected, boost::test_tools::per_element());
+        }
+    }
+
+    // A length longer than the file: in the middle, one damaged record; at the end, torn.
+    for (std::size_t which : {2, 4}) {
+        temp_dir dir;
+        std::string damaged = original;
+        const std::uint64_t start = ends[which - 1];
+        std::memcpy(&damaged[start + 8], "\xF0\xFF\xFF\x7F", 4);
+        write_file(dir.path / segment_name, damaged);
+        auto s = open_spool(dir.path, fast());
+        BOOST_TEST(s->recovery().records == 4u);
+        BOOST_TEST(s->recovery().corrupt_records == (which == 4 ? 0u : 1u));
+        BOOST_TEST(s->recovery().torn_tail_bytes == (which == 4 ? ends[4] - start : 0u));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_file_header_is_reported_and_left_alone) {
+    temp_dir dir;
+    {
+        auto s = open_spool(dir.path, fast());
+        append_ok(*s, make_record(1));
+    }
+    const auto foreign = dir.path / "seg-0000000000000010.wal";
+    write_file(foreign, "not a spool segment at all");
+    write_file(dir.path / "notes.txt", "unrelated");
+    {
+        auto s = open_spool(dir.path, fast());
+        BOOST_TEST(s->recovery().segments == 2u);
+        BOOST_TEST(s->recovery().unreadable_segments == 1u);
+        BOOST_TEST(s->recovery().records == 1u);
+        // Appends go after the file's name, so that no new segment can take it.
+        BOOST_TEST(append_ok(*s, make_record(2)) == 0x11u);
+    }
+    auto s = open_spool(dir.path, fast());
+    BOOST_TEST(s->recovery().segments == 3u);
+    BOOST_TEST(s->recovery().unreadable_segments == 1u);
+    BOOST_TEST(s->recovery().records == 2u);
+    BOOST_TEST(sequences(read_all(*s)) == (std::vector<std::uint64_t>{1, 0x11}));
+    BOOST_TEST(read_file(foreign) == "not a spool segment at all");
+    BOOST_TEST(fs::exists(dir.path / "notes.txt"));
+}
+
+BOOST_AUTO_TEST_CASE(empty_and_missing_directories) {
+    temp_dir dir;
+    {
+        auto s = open_spool(dir.path);
+        BOOST_TEST(s->recovery().segments == 0u);
+        BOOST_TEST(read_all(*s).empty());
+        BOOST_TEST(s->stats().segments == 0u);
+        BOOST_TEST(files(dir.path, ".wal").empty()); // nothing created until an append
+    }
+    const auto nested = dir.path / "a" / "b";
+    auto s = open_spool(nested);
+    BOOST_TEST(fs::is_directory(nested));
+    BOOST_TEST(append_ok(*s, make_record(1)) == 1u);
+
+    // One spool per directory at a time.
+    auto second = file_spool::open(nested);
+    BOOST_TEST(!second.has_value());
+    s.reset();
+    BOOST_TEST(file_spool::open(nested).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(group_commit_shares_fsyncs_between_threads) {
+    temp_dir dir;
+    constexpr int threads = 8, per_thread = 200;
+    std::map<std::uint64_t, std::string> payloads;
+    {
+        auto s = open_spool(dir.path);
+        std::vector<std::vector<std::pair<std::uint64_t, std::string>>> got(threads);
+        std::vector<std::thread> pool;
+        for (int t = 0; t < threads; ++t)
+            pool.emplace_back([&, t] {
+                for (int i = 0; i < per_thread; ++i) {
+                    auto r = make_record(static_cast<std::uint64_t>(t * 1000 + i));
+                    auto seq = s->append(r);
+                    if (seq)
+                        got[static_cast<std::size_t>(t)].emplace_back(*seq, r.payload);
+                }
+            });
+        for (auto& th : pool)
+            th.join();
+        for (const auto& v : got)
+            for (const auto& [seq, payload] : v)
+                payloads.emplace(seq, payload);
+        BOOST_TEST(payloads.size() == std::size_t{threads * per_thread});
+        const auto st = s->stats();
+        BOOST_TEST(st.appends == std::uint64_t{threads * per_thread});
+        BOOST_TEST(st.fsyncs < st.appends);
+        BOOST_TEST(st.fsyncs > 0u);
+        BOOST_TEST_MESSAGE("group commit: " << st.appends << " appends, " << st.fsyncs
+                                            << " fsyncs");
+    }
+    auto s = open_spool(dir.path);
+    const auto back = read_all(*s);
+    BOOST_TEST_REQUIRE(back.size() == payloads.size());
+    auto it = payloads.begin();
+    for (const auto& r : back) {
+        BOOST_TEST(r.sequence == it->first);
+        BOOST_TEST(r.payload == it->second);
+        ++it;
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_single_thread_syncs_every_append) {
+    temp_dir dir;
+    auto s = open_spool(dir.path);
+    for (std::uint64_t i = 1; i <= 50; ++i)
+        append_ok(*s, make_record(i));
+    BOOST_TEST(s->stats().appends == 50u);
+    BOOST_TEST(s->stats().fsyncs == 50u);
+}
+
+BOOST_AUTO_TEST_CASE(fsync_interval_syncs_in_the_background) {
+    temp_dir dir;
+    file_spool_options o;
+    o.durability = durability::fsync_interval;
+    o.sync_interval = 1ms;
+    {
+        auto s = open_spool(dir.path, o);
+        for (std::uint64_t i = 1; i <= 200; ++i)
+            append_ok(*s, make_record(i));
+        // Waits (without sleeping a fixed time) for the thread's first sync.
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (s->stats().fsyncs == 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::yield();
+        const auto st = s->stats();
+        BOOST_TEST(st.fsyncs > 0u);
+        BOOST_TEST(st.fsyncs < st.appends);
+    }
+    auto s = open_spool(dir.path, o);
+    BOOST_TEST(s->recovery().records == 200u);
+    BOOST_TEST(read_all(*s).size() == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(acknowledged_segments_are_deleted) {
+    temp_dir dir;
+    file_spool_options o = fast();
+    o.segment_bytes = 4096;
+    auto s = open_spool(dir.path, o);
+    std::size_t most_files = 0;
+    for (std::uint64_t i = 1; i <= 10'000; ++i) {
+        const auto seq = append_ok(*s, make_record(i, 100));
+        BOOST_TEST_REQUIRE(!s->ack(seq));
+        if (i % 97 == 0)
+            most_files = std::max(most_files, files(dir.path, ".wal").size());
+    }
+    const auto st = s->stats();
+    BOOST_TEST(st.appends == 10'000u);
+    BOOST_TEST(st.acks == 10'000u);
+    BOOST_TEST(st.unacked == 0u);
+    BOOST_TEST(st.segments <= 2u);
+    BOOST_TEST(st.bytes_on_disk < 3u * o.segment_bytes);
+    BOOST_TEST(most_files <= 2u);
+    BOOST_TEST(files(dir.path, ".wal").size() <= 2u);
+    BOOST_TEST(files(dir.path, ".ack").size() <= 2u);
+    BOOST_TEST(s->ack(1) == boost::system::errc::invalid_argument); // its segment is gone
+    s.reset();
+    BOOST_TEST(open_spool(dir.path, o)->recovery().records == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_record_larger_than_a_segment_gets_its_own) {
+    temp_dir dir;
+    file_spool_options o = fast();
+    o.segment_bytes = 4096;
+    auto s = open_spool(dir.path, o);
+    append_ok(*s, make_record(1));
+    append_ok(*s, make_record(2, 10'000));
+    append_ok(*s, make_record(3));
+    BOOST_TEST(files(dir.path, ".wal").size() == 3u);
+    BOOST_TEST(read_all(*s).at(1).payload.size() == 10'000u);
+}
+
+BOOST_AUTO_TEST_CASE(max_bytes_refuses_appends_and_keeps_earlier_records) {
+    temp_dir dir;
+    file_spool_options o = fast();
+    o.max_bytes = 2000;
+    std::vector<spool_record> stored;
+    std::uint64_t record_size = 0;
+    {
+        auto s = open_spool(dir.path, o);
+        for (std::uint64_t i = 1; i <= 100; ++i) {
+            auto r = make_record(i % 2 ? 1 : 4, 150); // all the same size
+            auto seq = s->append(r);
+            if (!seq) {
+                BOOST_TEST((seq.error() == webhook::error::spool_full));
+                break;
+            }
+            r.sequence = *seq;
+            stored.push_back(r);
+            if (i == 1)
+                record_size = fs::file_size(files(dir.path, ".wal").at(0)) - 8;
+        }
+        BOOST_TEST_REQUIRE(record_size > 0u);
+        BOOST_TEST(stored.size() == (2000 - 8) / record_size);
+        const auto size = fs::file_size(files(dir.path, ".wal").at(0));
+        BOOST_TEST((s->append(make_record(1, 150)).error() == webhook::error::spool_full));
+        BOOST_TEST(fs::file_size(files(dir.path, ".wal").at(0)) == size); // nothing written
+    }
+    auto s = open_spool(dir.path, o);
+    BOOST_TEST(read_all(*s) == stored, boost::test_tools::per_element());
+    // Acknowledging everything frees the space again: the old segment is deleted...
+    for (const auto& r : stored)
+        BOOST_TEST(!s->ack(r.sequence));
+    std::vector<std::uint64_t> again;
+    for (;;) {
+        auto seq = s->append(make_record(1, 150));
+        if (!seq)
+            break;
+        again.push_back(*seq);
+    }
+    BOOST_TEST(again.size() == stored.size());
+    // ... and so is the full segment being appended to, which is left for a new one.
+    for (auto seq : again)
+        BOOST_TEST(!s->ack(seq));
+    BOOST_TEST(s->append(make_record(1, 150)).has_value());
+    BOOST_TEST(files(dir.path, ".wal").size() == 1u);
+}
+
+namespace {
+
+/// A tmpfs of 256 KiB mounted on a directory while it lives.
+struct tmpfs_mount {
+    temp_dir dir;
+    bool mounted = false;
+    int error = 0;
+    tmpfs_mount() {
+        mounted = ::mount("tmpfs", dir.path.c_str(), "tmpfs", 0, "size=256k") == 0;
+        error = mounted ? 0 : errno;
+    }
+    tmpfs_mount(const tmpfs_mount&) = delete;
+    tmpfs_mount& operator=(const tmpfs_mount&) = delete;
+    ~tmpfs_mount() {
+        if (mounted)
+            ::umount2(dir.path.c_str(), MNT_DETACH);
+    }
+};
+
+} // namespace
+
+/// Appends to a spool in a 256 KiB tmpfs until the disk is full: refused appends get ENOSPC
+/// and leave nothing behind, accepted ones all come back.
+void fill_the_disk(std::size_t segment_bytes) {
+    tmpfs_mount fsys;
+    if (!fsys.mounted) {
+        BOOST_TEST_MESSAGE("skipped: cannot mount a tmpfs here (" << std::strerror(fsys.error)
+                                                                  << ")");
+        return;
+    }
+    const auto path = fsys.dir.path / "spool";
+    file_spool_options o;
+    o.segment_bytes = segment_bytes;
+    std::vector<spool_record> stored;
+    std::size_t refused = 0;
+    {
+        auto s = open_spool(path, o);
+        for (std::uint64_t i = 1; i <= 1000 && refused < 3; ++i) {
+            auto r = make_record(i, 3000);
+            auto seq = s->append(r);
+            if (seq) {
+                r.sequence = *seq;
+                stored.push_back(r);
+            } else {
+                BOOST_TEST(seq.error() == boost::system::errc::no_space_on_device,
+                           seq.error().message());
+                ++refused;
+            }
+        }
+        BOOST_TEST_REQUIRE(refused == 3u);
+        BOOST_TEST(stored.size() > 50u);
+        BOOST_TEST(read_all(*s) == stored, boost::test_tools::per_element());
+        BOOST_TEST_MESSAGE("disk full after " << stored.size() << " appends, "
+                                              << s->stats().segments << " segments");
+    }
+    auto s = open_spool(path, o);
+    BOOST_TEST(s->recovery().corrupt_records == 0u);
+    BOOST_TEST(s->recovery().discarded_bytes == 0u);
+    BOOST_TEST(read_all(*s) == stored, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(disk_full_inside_a_segment) {
+    fill_the_disk(16 * 1024 * 1024); // a short write in the middle of a record
+}
+
+BOOST_AUTO_TEST_CASE(disk_full_when_starting_a_segment) {
+    fill_the_disk(64 * 1024); // here it is the new segment file's header that does not fit
+}
+
+BOOST_AUTO_TEST_CASE(read_walks_forward_with_a_cursor) {
+    temp_dir dir;
+    file_spool_options o = fast();
+    o.segment_bytes = 600; // a few records a segment: reads cross segments
+    auto s = open_spool(dir.path, o);
+    for (std::uint64_t i = 1; i <= 20; ++i)
+        append_ok(*s, make_record(i));
+    BOOST_TEST(!s->ack(7));
+    BOOST_TEST_REQUIRE(files(dir.path, ".wal").size() > 3u);
+
+    const auto walk = [&](std::uint64_t from) {
+        std::vector<std::uint64_t> seen;
+        std::vector<spool_record> out(5, make_record(0, 100)); // replaced, not appended to
+        for (;;) {
+            BOOST_TEST_REQUIRE(!s->read(from, 3, out));
+            BOOST_TEST_REQUIRE(out.size() <= 3u);
+            if (out.empty())
+                return seen;
+            for (const auto& r : out) {
+                BOOST_TEST(r == stored_record(r.sequence));
+                seen.push_back(r.sequence);
+            }
+            from = out.back().sequence + 1;
+        }
+    };
+    std::vector<std::uint64_t> expected;
+    for (std::uint64_t i = 1; i <= 20; ++i)
+        if (i != 7)
+            expected.push_back(i);
+    BOOST_TEST(walk(0) == expected, boost::test_tools::per_element());
+    // A `from` that is not where the last read stopped.
+    BOOST_TEST(walk(12) == std::vector<std::uint64_t>(expected.begin() + 10, expected.end()),
+               boost::test_tools::per_element());
+
+    for (std::uint64_t i = 21; i <= 24; ++i)
+        append_ok(*s, make_record(i));
+    BOOST_TEST(walk(21) == (std::vector<std::uint64_t>{21, 22, 23, 24}),
+               boost::test_tools::per_element());
+    std::vector<spool_record> out;
+    BOOST_TEST(!s->read(25, 3, out));
+    BOOST_TEST(out.empty());
+    BOOST_TEST(!s->read(1, 0, out));
+    BOOST_TEST(out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_reader_sees_every_record_once_while_writers_append) {
+    temp_dir dir;
+    file_spool_options o;
+    o.durability = durability::fsync_interval;
+    o.sync_interval = 1ms;
+    o.segment_bytes = 4096;
+    constexpr int writers = 4, per_writer = 500, total = writers * per_writer;
+    auto s = open_spool(dir.path, o);
+
+    std::vector<std::uint64_t> seen;
+    bool in_order = true, timed_out = false;
+    int ack_errors = 0;
+    std::thread reader([&] {
+        std::vector<spool_record> out;
+        std::uint64_t from = 0;
+        const auto deadline = std::chrono::steady_clock::now() + 60s;
+        while (seen.size() < std::size_t{total}) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                timed_out = true;
+                return;
+            }
+            if (s->read(from, 7, out))
+                return;
+            if (out.empty())
+                std::this_thread::yield();
+            for (const auto& r : out) {
+                in_order = in_order && (seen.empty() || r.sequence > seen.back());
+                seen.push_back(r.sequence);
+                // Also deletes segments while writers add new ones.
+                ack_errors += s->ack(r.sequence) ? 1 : 0;
+                (void)s->stats();
+            }
+            if (!out.empty())
+                from = out.back().sequence + 1;
+        }
+    });
+    std::vector<std::thread> pool;
+    std::vector<std::vector<std::uint64_t>> appended(writers);
+    for (int t = 0; t < writers; ++t)
+        pool.emplace_back([&, t] {
+            for (int i = 0; i < per_writer; ++i)
+                if (auto seq = s->append(make_record(static_cast<std::uint64_t>(i))))
+                    appended[static_cast<std::size_t>(t)].push_back(*seq);
+        });
+    for (auto& th : pool)
+        th.join();
+    reader.join();
+
+    BOOST_TEST(!timed_out);
+    BOOST_TEST(in_order);
+    BOOST_TEST(ack_errors == 0);
+    std::set<std::uint64_t> all;
+    for (const auto& v : appended)
+        all.insert(v.begin(), v.end());
+    BOOST_TEST(all.size() == std::size_t{total});
+    BOOST_TEST(seen == std::vector<std::uint64_t>(all.begin(), all.end()),
+               boost::test_tools::per_element());
+    BOOST_TEST(s->stats().unacked == 0u);
+    BOOST_TEST(s->stats().segments <= 2u);
+}
