@@ -1,10 +1,10 @@
 #include <webhook/dispatcher.hpp>
 
-#include "support/print.hpp"
-#include "support/scripted_transport.hpp"
-
 #define BOOST_TEST_MODULE dispatcher
 #include <boost/test/unit_test.hpp>
+
+#include "support/dispatcher_fixture.hpp"
+#include "support/print.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
@@ -25,63 +25,10 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-using webhook::test::manual_clock;
-using webhook::test::step;
+using namespace webhook::test;
 namespace http = boost::beast::http;
 
 namespace {
-
-struct incident {
-    std::string id;
-    int priority = 0;
-    std::string state;
-};
-BOOST_DESCRIBE_STRUCT(incident, (), (id, priority, state))
-
-using test_dispatcher =
-    webhook::basic_dispatcher<webhook::test::scripted_transport, webhook::test::manual_timer>;
-
-const incident inc001{"INC001", 2, "new"};
-const std::string inc001_body = R"({"root":{"result":{"id":"INC001","priority":2,"state":"new"}}})";
-
-webhook::endpoint make_endpoint() {
-    webhook::endpoint e;
-    e.url = "http://receiver.test/api/hook?x=1";
-    e.data_location = webhook::data_path("root/result");
-    e.authentication = webhook::basic_auth{"svc-user", "s3cret"};
-    e.retry = webhook::retry_policy::fixed_schedule({1s, 2s, 4s});
-    return e;
-}
-
-/// Collects the outcomes reported through `on_outcome`.
-struct outcome_log {
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::vector<webhook::delivery> seen;
-
-    webhook::dispatcher_options options() {
-        webhook::dispatcher_options o;
-        o.on_outcome = [this](const webhook::delivery& d) {
-            std::lock_guard lock(mutex);
-            seen.push_back(d);
-            changed.notify_all();
-        };
-        return o;
-    }
-    bool wait_for(std::size_t n) {
-        std::unique_lock lock(mutex);
-        return changed.wait_for(lock, 10s, [&] { return seen.size() >= n; });
-    }
-    std::vector<webhook::delivery> all() {
-        std::lock_guard lock(mutex);
-        return seen;
-    }
-};
-
-std::string header(const webhook::http_request& r, std::string_view name) {
-    const auto it = r.find(name);
-    return it == r.end() ? std::string("<none>") : std::string(it->value());
-}
 
 std::string gunzip(std::string_view in) {
     z_stream z{};
@@ -95,12 +42,6 @@ std::string gunzip(std::string_view in) {
     out.resize(z.total_out);
     inflateEnd(&z);
     return out;
-}
-
-/// Moves the manual clock by `d` once the dispatcher has handled `n` answers.
-void advance_after(webhook::test::script& s, std::size_t n, manual_clock::duration d) {
-    BOOST_REQUIRE(s.wait_for_answers(n));
-    manual_clock::advance(d);
 }
 
 } // namespace
@@ -260,6 +201,79 @@ BOOST_AUTO_TEST_CASE(retries_end_when_the_policy_runs_out) {
     BOOST_TEST(r.attempts.size() == 4u);
     BOOST_TEST(r.http_status == 503);
     BOOST_TEST(d.counters().retried_attempts == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(an_open_circuit_holds_events_back_until_one_probe_succeeds) {
+    auto e = make_endpoint();
+    e.max_in_flight = 1;
+    e.retry = webhook::retry_policy::fixed_schedule({1s, 1s, 1s});
+    e.circuit_breaker = {.failures = 2, .cool_down = 10s};
+    outcome_log log;
+    std::vector<webhook::circuit_state> changes;
+    auto o = log.options();
+    o.on_circuit_change = [&](webhook::circuit_state c) { changes.push_back(c); }; // strand only
+    test_dispatcher d{e, o};
+    auto& s = d.transport().log();
+    s.push({step::ok(503), step::ok(503)}); // then 200s
+    BOOST_REQUIRE(d.post(incident{"A", 1, "new"}));
+    BOOST_REQUIRE(d.post(incident{"B", 1, "new"}));
+    advance_after(s, 1, 1s);
+    BOOST_REQUIRE(s.wait_for_answers(2)); // two failures in a row: open for 10 s
+    BOOST_TEST(d.counters().circuit == webhook::circuit_state::open);
+    manual_clock::advance(1s); // A's retry falls due, but the circuit holds it back
+    manual_clock::advance(8s);
+    BOOST_TEST(!s.wait_for_requests(3, 50ms)); // had the circuit let it go, it would be here
+    BOOST_TEST(s.request_count() == 2u);
+    const auto held = d.counters();
+    BOOST_TEST(held.queued == 1u); // B waits, and nothing has failed
+    BOOST_TEST(held.failed == 0u);
+    manual_clock::advance(1s); // the cool-down is over: A goes as the probe, succeeds
+    BOOST_TEST(d.flush(10s));
+    const auto sent = s.requests();
+    BOOST_REQUIRE(sent.size() == 4u);
+    BOOST_TEST((sent[2].at - sent[1].at) == manual_clock::duration(10s));
+    BOOST_TEST(sent[3].request.body().find("\"B\"") != std::string::npos);
+    BOOST_TEST(changes == (std::vector<webhook::circuit_state>{
+                              webhook::circuit_state::open, webhook::circuit_state::half_open,
+                              webhook::circuit_state::closed}),
+               boost::test_tools::per_element());
+    BOOST_TEST(d.counters().delivered == 2u);
+    BOOST_TEST(d.counters().circuit == webhook::circuit_state::closed);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_probe_opens_the_circuit_for_another_cool_down) {
+    auto e = make_endpoint();
+    e.max_in_flight = 1;
+    e.retry = webhook::retry_policy::fixed_schedule({1s, 1s, 1s, 1s});
+    e.circuit_breaker = {.failures = 1, .cool_down = 5s};
+    test_dispatcher d{e};
+    auto& s = d.transport().log();
+    s.push({step::ok(503), step::ok(503)});
+    auto result = d.async_send(inc001, boost::asio::use_future);
+    advance_after(s, 1, 5s); // open at once; the retry waits for the probe at +5 s
+    advance_after(s, 2, 5s); // the probe failed: another 5 s
+    const auto r = result.get();
+    BOOST_TEST(r.ok());
+    const auto sent = s.requests();
+    BOOST_REQUIRE(sent.size() == 3u);
+    BOOST_TEST((sent[1].at - sent[0].at) == manual_clock::duration(5s));
+    BOOST_TEST((sent[2].at - sent[1].at) == manual_clock::duration(5s));
+}
+
+BOOST_AUTO_TEST_CASE(an_event_older_than_the_maximum_age_fails_as_expired) {
+    auto e = make_endpoint();
+    e.retry = webhook::retry_policy::fixed_schedule({10s});
+    e.max_event_age = 5s;
+    test_dispatcher d{e};
+    auto& s = d.transport().log();
+    s.push(step::ok(503));
+    auto result = d.async_send(inc001, boost::asio::use_future);
+    advance_after(s, 1, 10s); // the retry falls due after the event's maximum age
+    const auto r = result.get();
+    BOOST_TEST(r.status == webhook::delivery_status::failed);
+    BOOST_TEST(r.error == webhook::error::event_expired);
+    BOOST_TEST(r.attempts.size() == 1u);
+    BOOST_TEST(s.request_count() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(no_retry_policy_makes_one_attempt) {

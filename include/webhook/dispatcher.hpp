@@ -4,6 +4,7 @@
 #include <webhook/delivery.hpp>
 #include <webhook/endpoint.hpp>
 #include <webhook/json.hpp>
+#include <webhook/spool.hpp>
 #include <webhook/transport/beast_transport.hpp>
 #include <webhook/transport/transport.hpp>
 
@@ -30,6 +31,16 @@ struct dispatcher_options {
     std::chrono::milliseconds shutdown_timeout{5'000};
     /// Serialization policies (NaN, invalid UTF-8, empty optionals).
     json::write_options json;
+    /** Called on every change of the endpoint's circuit breaker (see
+        `endpoint::circuit_breaker`), on the dispatcher's executor. */
+    std::function<void(circuit_state)> on_circuit_change;
+    /** Where `post` keeps events until they settle, so that they survive a crash or restart
+        (e.g. a `file_spool`). Events it holds from an earlier run are delivered again, with
+        their ids, from construction on. Empty: events are kept in memory only. */
+    any_spool spool;
+    /** Where posted events that fail for good (refused, gone, retries exhausted, expired) are
+        written, with their last status and error, for `requeue` later. Empty: none kept. */
+    any_spool dead_letters;
 };
 
 namespace detail {
@@ -103,10 +114,19 @@ public:
 
     /** Enqueues `event` for background delivery and returns its id, or why it was refused:
         `error::queue_full`, `error::dispatcher_stopped`, `error::request_body_too_large`,
-        `error::url_placeholder_mismatch` or a serialization error. A refused event counts as
-        `rejected`; an accepted one later reaches `on_outcome` exactly once. */
+        `error::url_placeholder_mismatch` or a serialization error; with a spool, also the
+        spool's error (`error::spool_full`, an I/O error such as no space left on device).
+        A refused event counts as `rejected`; an accepted one later reaches `on_outcome`
+        exactly once (or, with a spool, stays there when the dispatcher shuts down first).
+        With a spool, the event is in it when this returns, and the queue's capacity bounds
+        only the events held in memory: the rest wait in the spool. */
     template <class Event>
     boost::system::result<event_id> post(const Event& event);
+
+    /** Accepts `letter` (a record of `dispatcher_options::dead_letters`, or any spool record)
+        for delivery once more, with its original id, and acknowledges it in the dead letters.
+        Refused like `post`. */
+    boost::system::result<event_id> requeue(const spool_record& letter);
 
     /** Waits until every accepted event has settled, or `timeout` has passed; batches waiting
         for their linger time are sent at once. @return true when nothing is left. */

@@ -149,6 +149,9 @@ struct receiver_options {
     // (mutual TLS); a handshake without one fails.
     std::string client_ca_pem{};
     bool ipv6 = false; // listen on ::1 instead of 127.0.0.1
+    // 0: an ephemeral port. A fixed one lets a test stop a receiver and start it again where
+    // its clients expect it (an outage).
+    unsigned short port = 0;
     // Close each connection, silently and gracefully (TLS: close_notify, then FIN), after
     // answering its n-th request; 0: never. Changeable later with test_receiver::close_after.
     std::size_t close_after = 0;
@@ -316,8 +319,8 @@ private:
  */
 class loopback_server {
 public:
-    explicit loopback_server(const net::ip::address& address)
-        : acceptor_(thread_.context(), tcp::endpoint(address, 0)),
+    explicit loopback_server(const net::ip::address& address, unsigned short port = 0)
+        : acceptor_(thread_.context(), tcp::endpoint(address, port)),
           port_(acceptor_.local_endpoint().port()) {}
 
     /// Runs `accept_loop` (a coroutine) on the server thread.
@@ -485,7 +488,8 @@ public:
           tls_context_(detail::make_server_context(options_)),
           server_(options_.ipv6
                       ? boost::asio::ip::address(boost::asio::ip::address_v6::loopback())
-                      : boost::asio::ip::address(boost::asio::ip::address_v4::loopback())) {
+                      : boost::asio::ip::address(boost::asio::ip::address_v4::loopback()),
+                  options_.port) {
         server_.start(accept_loop());
     }
 

@@ -1,13 +1,16 @@
 #ifndef WEBHOOK_DETAIL_DISPATCH_CORE_HPP
 #define WEBHOOK_DETAIL_DISPATCH_CORE_HPP
 
+#include <webhook/circuit.hpp>
 #include <webhook/delivery.hpp>
+#include <webhook/detail/circuit_breaker.hpp>
 #include <webhook/detail/gzip.hpp>
 #include <webhook/detail/retry_after.hpp>
 #include <webhook/detail/token_bucket.hpp>
 #include <webhook/detail/url_template.hpp>
 #include <webhook/endpoint.hpp>
 #include <webhook/retry.hpp>
+#include <webhook/spool.hpp>
 #include <webhook/transport/request.hpp>
 #include <webhook/transport/transport.hpp>
 
@@ -17,6 +20,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/system/system_error.hpp>
 #include <boost/beast/http/field.hpp>
 
 #include <algorithm>
@@ -58,7 +62,7 @@ public:
           options_(std::move(options)), url_(std::move(url)), linger_timer_(std::in_place, strand_),
           bucket_(config_.rate_limit.per_second, std::max<std::size_t>(config_.rate_limit.burst, 1),
                   clock::now()),
-          rng_(std::random_device{}()) {
+          breaker_(config_.circuit_breaker), rng_(std::random_device{}()) {
         make_transport();
         const request_headers headers = make_headers();
         const std::size_t slots = config_.ordered ? 1 : config_.max_in_flight;
@@ -71,6 +75,14 @@ public:
         }
         if constexpr (!async_transport<Transport>)
             blocking_pool_.emplace(slots);
+        if (options_.spool)
+            count_replay();
+    }
+
+    /// Starts delivering what the spool kept from an earlier run. Once, after construction.
+    void start() {
+        if (unread_ > 0)
+            schedule_pump();
     }
 
     ~dispatch_core() {
@@ -88,22 +100,18 @@ public:
         `target` its request target when the URL has placeholders). With `done`, the outcome
         goes there and the event is never batched; without, it goes to `on_outcome`. */
     boost::system::result<event_id> accept(std::string_view payload, std::string_view target,
-                                           completion done = {}) {
+                                           completion done = {},
+                                           const event_id* id = nullptr) {
         const bool posted = !done;
         outcome_list outcomes;
         boost::system::result<event_id> result = make_error_code(error::queue_full);
         bool wake = false;
         {
             std::unique_lock lock(mutex_);
-            const std::size_t framing = config_.data_location.prefix().size() +
-                                        config_.data_location.suffix().size() +
-                                        (batching() && posted ? 2 : 0);
-            if (stopping_)
-                result = make_error_code(error::dispatcher_stopped);
-            else if (payload.size() + framing > config_.max_body_size)
-                result = make_error_code(error::request_body_too_large);
+            if (const auto refused = refusal_locked(payload, posted))
+                result = refused;
             else if (make_room(lock, posted, outcomes)) {
-                result = enqueue(payload, target, std::move(done));
+                result = enqueue(payload, target, std::move(done), id);
                 // With every slot busy, the next settle pumps: no need to wake the I/O thread.
                 wake = busy_slots_ < slots_.size() && !pump_scheduled_;
                 pump_scheduled_ = pump_scheduled_ || wake;
@@ -111,7 +119,8 @@ public:
             if (!result) {
                 ++counters_.rejected;
                 if (done) { // an asynchronous caller hears of the refusal as its outcome
-                    settled refused{delivery{}, std::move(done)};
+                    settled refused{delivery{}, pending{}};
+                    refused.event.done = std::move(done);
                     refused.outcome.error = result.error();
                     outcomes.push_back(std::move(refused));
                 }
@@ -122,6 +131,48 @@ public:
         if (wake)
             post_pump();
         return result;
+    }
+
+    /** Accepts one posted event through the spool: it is appended there (as durably as the
+        spool promises) before this returns, and read back into memory when there is room.
+        `id` is given for a requeued dead letter, else a new one is made. */
+    boost::system::result<event_id> accept_spooled(std::string_view payload,
+                                                   std::string_view target,
+                                                   const event_id* id = nullptr) {
+        thread_local spool_record record; // reused: appending allocates nothing after warm-up
+        {
+            std::lock_guard lock(mutex_);
+            if (const auto refused = refusal_locked(payload, true)) {
+                ++counters_.rejected;
+                return refused;
+            }
+            record.id = id ? *id : new_id_locked();
+            // Counted before the append, so that a reader never sees more read than written.
+            ++counters_.accepted;
+            ++unread_;
+        }
+        record.endpoint.assign(config_.url);
+        record.created = std::chrono::system_clock::now();
+        record.target.assign(target);
+        record.payload.assign(payload);
+        const auto appended = options_.spool.append(record);
+        bool wake = false;
+        {
+            std::lock_guard lock(mutex_);
+            if (!appended) {
+                --counters_.accepted;
+                --unread_;
+                ++counters_.rejected;
+                if (idle_locked())
+                    settled_.notify_all();
+                return appended.error();
+            }
+            wake = queue_.size() < config_.queue.capacity && !pump_scheduled_;
+            pump_scheduled_ = pump_scheduled_ || wake;
+        }
+        if (wake)
+            post_pump();
+        return record.id;
     }
 
     /// Counts an event refused before it reached `accept` (serialization, URL template).
@@ -135,6 +186,7 @@ public:
         dispatcher_counters c = counters_;
         c.queued = queue_.size();
         c.in_flight = in_flight_;
+        c.spooled = unread_;
         return c;
     }
 
@@ -166,7 +218,7 @@ public:
             stopping_ = true;
             const auto now = clock::now();
             while (!queue_.empty()) {
-                outcomes.push_back(outcome_of(queue_.front(), delivery_status::abandoned,
+                outcomes.push_back(outcome_of(std::move(queue_.front()), delivery_status::abandoned,
                                               error::abandoned_at_shutdown, 0, {}, 1, now));
                 queue_.pop_front();
                 ++counters_.abandoned;
@@ -179,7 +231,7 @@ public:
                 --busy_slots_;
                 in_flight_ -= s->events.size();
                 for (auto& ev : s->events) {
-                    outcomes.push_back(outcome_of(ev, delivery_status::abandoned,
+                    outcomes.push_back(outcome_of(std::move(ev), delivery_status::abandoned,
                                                   error::abandoned_at_shutdown, s->last_status,
                                                   s->attempts, s->events.size(), now));
                     ++counters_.abandoned;
@@ -208,6 +260,9 @@ private:
         std::string target;
         time_point accepted;
         completion done;
+        std::chrono::system_clock::time_point created{};
+        /// The spool's sequence number, when the event came through the spool.
+        std::optional<std::uint64_t> sequence{};
     };
 
     /// A request in the making: up to `max_in_flight` of these exist.
@@ -223,13 +278,16 @@ private:
         time_point attempt_start{};
         int last_status = 0;
         bool busy = false;
+        bool probe = false;        // the attempt in flight is the circuit breaker's probe
+        bool circuit_wait = false; // waiting for the circuit breaker to let it go
         std::uint64_t generation = 0; // changes when abandoned: late completions are ignored
     };
 
-    /// An outcome to report outside the lock.
+    /// An outcome to report outside the lock, with its event (whose buffers are recycled
+    /// once it is reported).
     struct settled {
         delivery outcome;
-        completion done;
+        pending event;
     };
     /// Usually one (a batch makes more): kept off the heap.
     using outcome_list = boost::container::small_vector<settled, 1>;
@@ -264,9 +322,93 @@ private:
     bool batching() const noexcept { return config_.batch.max_events > 1; }
 
 
-    /// Nothing queued, in flight, or settled but not yet reported.
+    /// Nothing spooled, queued, in flight, or settled but not yet reported.
     bool idle_locked() const {
-        return queue_.empty() && in_flight_ == 0 && reporting_ == 0;
+        return unread_ == 0 && queue_.empty() && in_flight_ == 0 && reporting_ == 0;
+    }
+
+    /// Why an event of `payload` cannot be accepted now, if it cannot.
+    boost::system::error_code refusal_locked(std::string_view payload, bool posted) const {
+        const std::size_t framing = config_.data_location.prefix().size() +
+                                    config_.data_location.suffix().size() +
+                                    (batching() && posted ? 2 : 0);
+        if (stopping_)
+            return error::dispatcher_stopped;
+        if (payload.size() + framing > config_.max_body_size)
+            return error::request_body_too_large;
+        return {};
+    }
+
+    event_id new_id_locked() {
+        std::uniform_int_distribution<std::uint64_t> bits;
+        return event_id(std::chrono::system_clock::now(), bits(rng_), bits(rng_));
+    }
+
+    /** Counts what an earlier run left in the spool: those events are accepted already, and
+        are read back in order before the ones posted now. */
+    void count_replay() {
+        std::uint64_t from = 0;
+        for (;;) {
+            if (const auto ec = options_.spool.read(from, read_chunk, spool_buffer_))
+                throw boost::system::system_error(ec, "webhook: reading the spool");
+            if (spool_buffer_.empty()) // a short read need not be the end
+                break;
+            unread_ += spool_buffer_.size();
+            from = spool_buffer_.back().sequence + 1;
+        }
+        counters_.accepted += unread_;
+        counters_.replayed = unread_;
+    }
+
+    /** Reads spooled events into the queue while it has room. On the strand; the spool is
+        read outside the lock, so that posting never waits for it. */
+    void refill() {
+        std::size_t room = 0;
+        {
+            std::lock_guard lock(mutex_);
+            if (unread_ == 0 || queue_.size() >= config_.queue.capacity)
+                return;
+            room = std::min(config_.queue.capacity - queue_.size(), read_chunk);
+        }
+        if (options_.spool.read(next_read_, room, spool_buffer_))
+            return; // a read error: kept unread, tried again at the next pump
+        std::lock_guard lock(mutex_);
+        for (spool_record& r : spool_buffer_) {
+            const auto age = std::max(std::chrono::system_clock::now() - r.created,
+                                      std::chrono::system_clock::duration::zero());
+            pending p{r.id, take_buffer(), {}, clock::now() -
+                          std::chrono::duration_cast<typename clock::duration>(age),
+                      {}, r.created, r.sequence};
+            p.payload.swap(r.payload); // the record's buffer goes back to the spool's reads
+            p.target.swap(r.target);
+            queue_.push_back(std::move(p));
+            next_read_ = r.sequence + 1;
+            --unread_;
+        }
+    }
+
+    /** The spool's part of settling posted events: acknowledged once delivered; a failure is
+        written to the dead letters first. Abandoned events stay in the spool for the next
+        run. Outside the lock, before the outcome is reported. */
+    void settle_in_spools(const pending& ev, const delivery& outcome) {
+        if (outcome.status == delivery_status::abandoned || ev.done)
+            return;
+        if (outcome.status != delivery_status::delivered && options_.dead_letters) {
+            thread_local spool_record letter;
+            letter.id = ev.id;
+            letter.endpoint.assign(config_.url);
+            letter.created = ev.created;
+            letter.target.assign(ev.target);
+            letter.payload.assign(ev.payload);
+            letter.last_status = outcome.http_status;
+            letter.last_error = outcome.error.message();
+            // Should this fail, the event stays in the spool and is tried again after a
+            // restart: never acknowledged without its dead letter.
+            if (!options_.dead_letters.append(letter))
+                return;
+        }
+        if (ev.sequence)
+            options_.spool.ack(*ev.sequence); // a lost ack only means a duplicate later
     }
 
     /// Applies the overflow policy. False: the event is refused (queue_full).
@@ -285,10 +427,9 @@ private:
                            [&] { return stopping_ || queue_.size() < capacity; });
             return !stopping_ && queue_.size() < capacity;
         case overflow_policy::drop_oldest:
-            outcomes.push_back(outcome_of(queue_.front(), delivery_status::dropped,
+            outcomes.push_back(outcome_of(std::move(queue_.front()), delivery_status::dropped,
                                           error::dropped_from_full_queue, 0, {}, 1,
                                           clock::now()));
-            recycle(std::move(queue_.front()));
             queue_.pop_front();
             ++counters_.dropped;
             return true;
@@ -296,10 +437,11 @@ private:
         return false;
     }
 
-    event_id enqueue(std::string_view payload, std::string_view target, completion done) {
-        std::uniform_int_distribution<std::uint64_t> bits;
-        const event_id id(std::chrono::system_clock::now(), bits(rng_), bits(rng_));
-        pending p{id, take_buffer(), {}, clock::now(), std::move(done)};
+    event_id enqueue(std::string_view payload, std::string_view target, completion done,
+                     const event_id* given) {
+        const event_id id = given ? *given : new_id_locked();
+        pending p{id, take_buffer(), {}, clock::now(), std::move(done),
+                  std::chrono::system_clock::now()};
         p.payload.assign(payload);
         p.target.assign(target);
         queue_.push_back(std::move(p));
@@ -340,6 +482,15 @@ private:
 
     /// Moves queued events into free slots and starts them. On the strand.
     void pump() {
+        if (options_.spool) {
+            {
+                // Cleared before reading, so that an append that the read misses schedules
+                // another pump.
+                std::lock_guard lock(mutex_);
+                pump_scheduled_ = false;
+            }
+            refill();
+        }
         boost::container::small_vector<slot*, 16> started; // begin() may pump again
         {
             std::lock_guard lock(mutex_);
@@ -446,18 +597,41 @@ private:
         attempt_now(s, s.generation);
     }
 
-    /// Sends one attempt, after the rate limit allows it.
+    /** Sends one attempt once the event is still young enough, the circuit breaker lets it
+        and the rate limit allows it; else waits, or expires the event. */
     void attempt_now(slot& s, std::uint64_t generation) {
         typename clock::duration wait{};
         const auto now = clock::now();
+        bool expired = false;
+        std::optional<circuit_state> changed;
         {
             std::lock_guard lock(mutex_);
             if (generation != s.generation)
                 return; // abandoned while it waited
-            if (config_.rate_limit.per_second > 0)
-                wait = bucket_.take(now);
+            s.circuit_wait = false;
+            // In milliseconds: a huge maximum age would overflow a nanosecond time point.
+            const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(
+                now - s.events.front().accepted); // the oldest of a batch
+            expired = config_.max_event_age.count() > 0 && age > config_.max_event_age;
+            if (!expired) {
+                const auto permit = breaker_.try_acquire(now);
+                changed = permit.changed;
+                if (!permit.allowed) {
+                    wait = std::max<typename clock::duration>(permit.retry_at - now,
+                                                              typename clock::duration(1));
+                    s.circuit_wait = true;
+                } else if (config_.rate_limit.per_second > 0) {
+                    wait = bucket_.take(now);
+                    if (wait.count() > 0) // asked again when the token is there
+                        breaker_.on_cancel(permit.probe);
+                }
+                s.probe = permit.allowed && wait.count() == 0 && permit.probe;
+            }
         }
-        if (wait.count() > 0) { // rate limited: try again when the next token is there
+        report_circuit(changed);
+        if (expired)
+            return settle(s, generation, delivery_status::failed, error::event_expired);
+        if (wait.count() > 0) { // try again when the circuit or the next token allows
             s.timer->expires_at(now + wait);
             s.timer->async_wait(
                 [self = this->shared_from_this(), &s, generation](boost::system::error_code) {
@@ -500,12 +674,17 @@ private:
 
         std::optional<std::chrono::milliseconds> delay;
         attempt_class verdict = attempt_class::delivered;
+        std::optional<circuit_state> circuit;
         {
             std::lock_guard lock(mutex_);
             if (generation != s.generation)
                 return; // abandoned at shutdown, already reported
             s.last_status = a.status;
             verdict = classify(ec, a.status, config_.retry.retryable_statuses);
+            // Any answer but a retryable one shows that the receiver is up.
+            circuit = verdict == attempt_class::retryable ? breaker_.on_failure(now, s.probe)
+                                                          : breaker_.on_success(s.probe);
+            s.probe = false;
             if (verdict == attempt_class::retryable) {
                 std::optional<std::chrono::milliseconds> retry_after;
                 if (!ec)
@@ -524,6 +703,7 @@ private:
                 a.retry_delay = *delay;
             s.attempts.push_back(std::move(a));
         }
+        report_circuit(circuit);
         switch (verdict) {
         case attempt_class::delivered:
             return settle(s, generation, delivery_status::delivered, {});
@@ -553,12 +733,10 @@ private:
                 return;
             const auto now = clock::now();
             const std::size_t batch = s.events.size();
-            for (auto& ev : s.events) {
-                outcomes.push_back(outcome_of(ev, status, ec, s.last_status,
+            for (auto& ev : s.events)
+                outcomes.push_back(outcome_of(std::move(ev), status, ec, s.last_status,
                                               batch == 1 ? std::move(s.attempts) : s.attempts,
                                               batch, now));
-                recycle(std::move(ev));
-            }
             auto& count = status == delivery_status::delivered ? counters_.delivered
                                                                 : counters_.failed;
             count += batch;
@@ -572,18 +750,36 @@ private:
         pump();
     }
 
-    /// The outcome of `ev`; moves its completion handler out.
-    settled outcome_of(pending& ev, delivery_status status, boost::system::error_code ec,
+    /** Tells the observer of a change of the circuit's state; on a close, the requests that
+        waited for the circuit go at once instead of at their next poll. On the strand. */
+    void report_circuit(std::optional<circuit_state> changed) {
+        if (!changed)
+            return;
+        if (*changed == circuit_state::closed)
+            for (auto& s : slots_)
+                if (s->busy && s->circuit_wait)
+                    s->timer->cancel(); // its handler asks the breaker again
+        {
+            std::lock_guard lock(mutex_);
+            counters_.circuit = *changed;
+        }
+        if (options_.on_circuit_change)
+            options_.on_circuit_change(*changed);
+    }
+
+    /// The outcome of `ev`, which it takes along.
+    settled outcome_of(pending&& ev, delivery_status status, boost::system::error_code ec,
                        int http_status, boost::container::small_vector<attempt, 1> attempts,
                        std::size_t batch, time_point now) {
-        settled out{delivery{}, std::move(ev.done)};
+        settled out{delivery{}, std::move(ev)};
         delivery& d = out.outcome;
-        d.id = ev.id;
+        d.id = out.event.id;
         d.status = status;
         d.error = ec;
         d.http_status = http_status;
         d.attempts = std::move(attempts);
-        d.total_time = std::chrono::duration_cast<std::chrono::nanoseconds>(now - ev.accepted);
+        d.total_time =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - out.event.accepted);
         d.batch_size = batch;
         return out;
     }
@@ -594,13 +790,17 @@ private:
         if (outcomes.empty())
             return;
         for (auto& o : outcomes) {
-            if (o.done)
-                std::move(o.done)(std::move(o.outcome));
+            if (options_.spool || options_.dead_letters)
+                settle_in_spools(o.event, o.outcome);
+            if (o.event.done)
+                std::move(o.event.done)(std::move(o.outcome));
             else if (options_.on_outcome)
                 options_.on_outcome(o.outcome);
         }
         std::lock_guard lock(mutex_);
         reporting_ -= outcomes.size();
+        for (auto& o : outcomes)
+            recycle(std::move(o.event));
         if (idle_locked())
             settled_.notify_all();
     }
@@ -622,6 +822,7 @@ private:
     std::vector<std::string> spare_;
     dispatcher_counters counters_;
     token_bucket<clock> bucket_;
+    circuit_breaker<clock> breaker_;
     std::mt19937_64 rng_;
     bool stopping_ = false;
     int flushing_ = 0;
@@ -630,6 +831,12 @@ private:
     std::size_t in_flight_ = 0;    // events in busy slots
     bool linger_armed_ = false;
     std::size_t reporting_ = 0; // outcomes settled and not yet reported
+
+    // The spool (when there is one): events appended or replayed and not yet read back.
+    static constexpr std::size_t read_chunk = 256;
+    std::uint64_t unread_ = 0;
+    std::uint64_t next_read_ = 0;             // on the strand
+    std::vector<spool_record> spool_buffer_; // on the strand
 };
 
 } // namespace webhook::detail

@@ -64,6 +64,7 @@ basic_dispatcher<Transport, Timer>::basic_dispatcher(endpoint ep, dispatcher_opt
         auto work = boost::asio::make_work_guard(*ctx);
         ctx->run();
     });
+    core_->start();
 }
 
 template <class Transport, class Timer>
@@ -72,6 +73,7 @@ basic_dispatcher<Transport, Timer>::basic_dispatcher(boost::asio::any_io_executo
     auto url = detail::parse_url_template(ep);
     core_ = std::make_shared<detail::dispatch_core<Transport, Timer>>(
         std::move(executor), detail::checked(std::move(ep)), std::move(options), std::move(url));
+    core_->start();
 }
 
 template <class Transport, class Timer>
@@ -149,7 +151,19 @@ boost::system::result<event_id> basic_dispatcher<Transport, Timer>::post(const E
         core_->count_rejected();
         return ec;
     }
-    return core_->accept(payload, target);
+    return core_->options().spool ? core_->accept_spooled(payload, target)
+                                  : core_->accept(payload, target);
+}
+
+template <class Transport, class Timer>
+boost::system::result<event_id>
+basic_dispatcher<Transport, Timer>::requeue(const spool_record& letter) {
+    const auto accepted =
+        core_->options().spool ? core_->accept_spooled(letter.payload, letter.target, &letter.id)
+                               : core_->accept(letter.payload, letter.target, {}, &letter.id);
+    if (accepted && core_->options().dead_letters)
+        core_->options().dead_letters.ack(letter.sequence);
+    return accepted;
 }
 
 template <class Transport, class Timer>

@@ -1,0 +1,182 @@
+// Crash suite: a poster process is killed with SIGKILL at random moments while it posts to a
+// slow receiver process, restarted each time, and finally left to finish. Every event whose
+// post returned success must have reached the receiver at least once.
+
+#define BOOST_TEST_MODULE spool_crash
+#include <boost/test/unit_test.hpp>
+
+#include <webhook/file_spool.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <spawn.h>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A child process, killed (SIGKILL) and reaped if still running when this goes.
+class child {
+public:
+    explicit child(std::vector<std::string> args) {
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        BOOST_REQUIRE(posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
+    }
+    ~child() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    child(const child&) = delete;
+    child& operator=(const child&) = delete;
+
+    bool running() {
+        if (pid_ <= 0)
+            return false;
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            exit_status_ = status;
+            return false;
+        }
+        return true;
+    }
+    void signal(int sig) {
+        if (running())
+            ::kill(pid_, sig);
+    }
+    /// Waits (bounded) for the exit; the exit code, or -1 if it did not end normally in time.
+    int wait(std::chrono::seconds limit) {
+        for (auto until = std::chrono::steady_clock::now() + limit;
+             running() && std::chrono::steady_clock::now() < until;)
+            std::this_thread::sleep_for(5ms); // a child process has no clock of ours to drive
+        if (running())
+            return -1;
+        return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int exit_status_ = 0;
+};
+
+std::vector<std::string> lines_of(const fs::path& p) {
+    std::vector<std::string> out;
+    std::ifstream in(p);
+    for (std::string line; std::getline(in, line);)
+        out.push_back(line);
+    return out;
+}
+
+/// Polls (bounded) until `p` has at least `n` lines or `c` has ended.
+void wait_for_lines(const fs::path& p, std::size_t n, child& c) {
+    for (auto until = std::chrono::steady_clock::now() + 60s;
+         c.running() && lines_of(p).size() < n && std::chrono::steady_clock::now() < until;)
+        std::this_thread::sleep_for(1ms);
+}
+
+struct figures {
+    std::size_t posted = 0, kills = 0, lost = 0, duplicates = 0, received = 0;
+};
+
+figures run_seed(unsigned seed) {
+    constexpr std::size_t events = 400;
+    constexpr std::size_t kills = 5;
+    const fs::path dir = fs::temp_directory_path() /
+                         ("webhook_crash_" + std::to_string(::getpid()) + "_" + std::to_string(seed));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path port_file = dir / "port", received_log = dir / "received",
+                   posted_log = dir / "posted", spool_dir = dir / "spool";
+
+    child receiver({WEBHOOK_CRASH_RECEIVER, port_file.string(), received_log.string(), "3"});
+    for (auto until = std::chrono::steady_clock::now() + 10s;
+         !fs::exists(port_file) && std::chrono::steady_clock::now() < until;)
+        std::this_thread::sleep_for(1ms);
+    BOOST_REQUIRE_MESSAGE(fs::exists(port_file), "the receiver process did not start");
+    const std::string url = "http://127.0.0.1:" + lines_of(port_file).at(0) + "/hook";
+    const std::vector<std::string> poster_args{WEBHOOK_CRASH_POSTER, spool_dir.string(), url,
+                                               std::to_string(events), posted_log.string()};
+
+    figures f;
+    std::mt19937 rng(seed);
+    for (std::size_t i = 0; i < kills; ++i) {
+        child poster(poster_args);
+        // A random point in the next stretch of posts, then a random moment within it.
+        const std::size_t so_far = lines_of(posted_log).size();
+        wait_for_lines(posted_log, so_far + std::uniform_int_distribution<std::size_t>(1, 60)(rng),
+                       poster);
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(std::uniform_int_distribution<int>(0, 3000)(rng)));
+        if (poster.running()) {
+            poster.signal(SIGKILL);
+            ++f.kills;
+        }
+        poster.wait(10s);
+    }
+    child last(poster_args);
+    BOOST_REQUIRE_MESSAGE(last.wait(180s) == 0, "the last poster run did not deliver everything");
+    receiver.signal(SIGTERM);
+    BOOST_TEST(receiver.wait(10s) == 0);
+
+    std::map<std::string, std::size_t> seen;
+    for (const auto& id : lines_of(received_log))
+        ++seen[id];
+    for (const auto& line : lines_of(posted_log)) {
+        ++f.posted;
+        if (seen.count(line.substr(0, line.find(' '))) == 0)
+            ++f.lost;
+    }
+    for (const auto& [id, n] : seen) {
+        f.received += n;
+        f.duplicates += n - 1;
+    }
+    // Everything settled is acknowledged: a reopened spool has nothing left to deliver.
+    auto reopened = webhook::file_spool::open(spool_dir);
+    BOOST_REQUIRE(reopened);
+    const std::size_t left = (*reopened)->recovery().records;
+    BOOST_TEST(left == 0u);
+    reopened->reset();
+    if (left == 0 && f.lost == 0)
+        fs::remove_all(dir);
+    else
+        BOOST_TEST_MESSAGE("kept for a look: " << dir);
+    return f;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(sigkill_at_random_moments_loses_no_event_whose_post_succeeded) {
+    figures total;
+    for (unsigned seed : {11u, 23u, 37u, 41u, 53u}) {
+        const figures f = run_seed(seed);
+        BOOST_TEST_MESSAGE("seed " << seed << ": posted " << f.posted << ", kills " << f.kills
+                                   << ", lost " << f.lost << ", duplicates " << f.duplicates
+                                   << ", requests received " << f.received);
+        BOOST_TEST(f.lost == 0u);
+        BOOST_TEST(f.posted == 400u); // each number is logged once, by the run that posted it
+        total.posted += f.posted;
+        total.kills += f.kills;
+        total.lost += f.lost;
+        total.duplicates += f.duplicates;
+    }
+    std::cout << "crash suite: posted " << total.posted << ", kills " << total.kills << ", lost "
+              << total.lost << ", duplicates " << total.duplicates << "\n";
+    BOOST_TEST(total.kills >= 15u); // most kills must land while the poster is still at work
+}
