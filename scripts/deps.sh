@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages_base=(g++ cmake make libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev zlib1g-dev)
 packages_test=(libboost-test1.81-dev python3 python3-jsonschema)
-packages_bench=(libbenchmark-dev nlohmann-json3-dev rapidjson-dev nginx-light wrk libcurl4-openssl-dev gnuplot-nox)
+packages_bench=(libbenchmark-dev nlohmann-json3-dev rapidjson-dev nginx-light wrk libcurl4-openssl-dev gnuplot-nox libsqlite3-dev)
 
 wanted=("${packages_base[@]}")
 for group in "$@"; do
