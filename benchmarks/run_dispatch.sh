@@ -58,12 +58,7 @@ $1 == "webhook_dispatcher" {
 # Allocations per event, from each run's stderr: the median over the rounds.
 for name in webhook_dispatcher value_from_curl_multi; do
     # By in-flight count (sort -V: c1 before c8 before c64).
-    for f in $(ls "$dir"/dispatch_*_c*_r*.txt.err 2>/dev/null | sort -V); do cat "$f"; done | awk -v name="$name" '
-    function median(list,    v, n, i, j, t) {
-        n = split(list, v, " ")
-        for (i = 2; i <= n; i++) { t = v[i] + 0; for (j = i - 1; j >= 1 && v[j] + 0 > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-        return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-    }
+    for f in $(ls "$dir"/dispatch_*_c*_r*.txt.err 2>/dev/null | sort -V); do cat "$f"; done | awk -v name="$name" "$(cat "$root/benchmarks/stats.awk")"'
     $1 == name && /allocations_per_event=/ {
         split($2, c, "="); split($3, a, "=")
         if (!(c[2] in all)) order[++n] = c[2]

@@ -282,19 +282,7 @@ fi
 
 # --- The table, from every "client=" line: medians over the rounds.
 echo
-awk -v other="$other" -v baseline="$baseline" -v version="$nginx_version" -v workers="$workers" -v bytes="$body_bytes" -v secs="$seconds" -v rounds="$rounds" '
-function field(line, key,    i, n, parts) {
-    n = split(line, parts, " ")
-    for (i = 1; i <= n; i++)
-        if (index(parts[i], key "=") == 1) return substr(parts[i], length(key) + 2)
-    return ""
-}
-function median(list,    v, n, i, j, t) { # list: space-separated numbers
-    n = split(list, v, " ")
-    if (n == 0) return ""
-    for (i = 2; i <= n; i++) { t = v[i] + 0; for (j = i - 1; j >= 1 && v[j] + 0 > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-}
+awk -v other="$other" -v baseline="$baseline" -v version="$nginx_version" -v workers="$workers" -v bytes="$body_bytes" -v secs="$seconds" -v rounds="$rounds" "$(cat "$root/benchmarks/stats.awk")"'
 /^client=/ {
     name = field($0, "client"); c = field($0, "connections") + 0; r = field($0, "round")
     key = c SUBSEP name

@@ -84,19 +84,7 @@ done
 
 # --- The table: medians over the repeats, per durability and producer count.
 echo
-awk -v repeats="$repeats" '
-function field(line, key,    i, n, parts) {
-    n = split(line, parts, " ")
-    for (i = 1; i <= n; i++)
-        if (index(parts[i], key "=") == 1) return substr(parts[i], length(key) + 2)
-    return ""
-}
-function median(list,    v, n, i, j, t) { # list: space-separated numbers
-    n = split(list, v, " ")
-    if (n == 0) return ""
-    for (i = 2; i <= n; i++) { t = v[i] + 0; for (j = i - 1; j >= 1 && v[j] + 0 > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-}
+awk -v repeats="$repeats" "$(cat "$root/benchmarks/stats.awk")"'
 /^outbox=/ {
     d = field($0, "durability"); p = field($0, "producers"); o = field($0, "outbox")
     key = d SUBSEP p

@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE detail_circuit_breaker
 #include <boost/test/unit_test.hpp>
 
+#include "support/explicit_clock.hpp"
+
 #include <chrono>
 #include <optional>
 #include <ostream>
@@ -13,14 +15,7 @@ using webhook::circuit_state;
 
 namespace {
 
-/// A clock that is never read: the tests pass every time point explicitly.
-struct test_clock {
-    using duration = std::chrono::nanoseconds;
-    using rep = duration::rep;
-    using period = duration::period;
-    using time_point = std::chrono::time_point<test_clock>;
-    static constexpr bool is_steady = true;
-};
+using test_clock = webhook::test::explicit_clock;
 
 using breaker = webhook::detail::circuit_breaker<test_clock>;
 using ns = std::chrono::nanoseconds;

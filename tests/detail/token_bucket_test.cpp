@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE detail_token_bucket
 #include <boost/test/unit_test.hpp>
 
+#include "support/explicit_clock.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <limits>
@@ -12,14 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A clock that is never read: the tests pass every time point explicitly.
-struct test_clock {
-    using duration = std::chrono::nanoseconds;
-    using rep = duration::rep;
-    using period = duration::period;
-    using time_point = std::chrono::time_point<test_clock>;
-    static constexpr bool is_steady = true;
-};
+using test_clock = webhook::test::explicit_clock;
 
 using bucket = webhook::detail::token_bucket<test_clock>;
 using ns = std::chrono::nanoseconds;

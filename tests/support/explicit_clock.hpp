@@ -1,0 +1,19 @@
+#ifndef WEBHOOK_TESTS_SUPPORT_EXPLICIT_CLOCK_HPP
+#define WEBHOOK_TESTS_SUPPORT_EXPLICIT_CLOCK_HPP
+
+#include <chrono>
+
+namespace webhook::test {
+
+/// A clock that is never read: the tests pass every time point explicitly.
+struct explicit_clock {
+    using duration = std::chrono::nanoseconds;
+    using rep = duration::rep;
+    using period = duration::period;
+    using time_point = std::chrono::time_point<explicit_clock>;
+    static constexpr bool is_steady = true;
+};
+
+} // namespace webhook::test
+
+#endif
