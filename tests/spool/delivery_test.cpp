@@ -188,7 +188,12 @@ BOOST_AUTO_TEST_CASE(a_spooled_backlog_of_100000_events_keeps_memory_bounded_and
     BOOST_TEST(backlog.accepted == 100'000u);
     BOOST_TEST(backlog.queued + backlog.in_flight <= 1'000u + e.max_in_flight);
     BOOST_TEST(backlog.spooled >= 98'000u);
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer keeps freed memory in quarantine: resident memory says nothing here.
+    BOOST_TEST_MESSAGE("resident memory not checked under AddressSanitizer");
+#else
     BOOST_TEST(after - before < 16u * 1024); // KiB: the backlog is on disk, not in memory
+#endif
     BOOST_TEST(spool->stats().bytes_on_disk > 100'000'000u);
 
     d.transport().open(); // the receiver catches up
