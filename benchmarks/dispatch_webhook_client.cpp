@@ -31,6 +31,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -107,6 +108,10 @@ bool run(const h::options& o, int connections) {
     // Written on the dispatcher's I/O thread (on_outcome), read by the producer after flush.
     std::atomic<std::uint64_t> settled{0};
     std::atomic<std::uint64_t> wake_at{0}; // the producer sleeps until settled reaches this
+    // A blocking wait: std::atomic<uint64_t>::wait spins and yields in libstdc++ 12, which took
+    // CPU from the I/O thread and nginx on two cores.
+    std::mutex wake_mutex;
+    std::condition_variable wake;
     std::uint64_t settled_errors = 0, other_status = 0;
     std::uint64_t io_allocations_start = 0, io_allocations_end = 0;
     bool io_counting = false;
@@ -135,8 +140,10 @@ bool run(const h::options& o, int connections) {
                              d.http_status, d.error.message().c_str());
         }
         const std::uint64_t n = settled.fetch_add(1) + 1;
-        if (n == wake_at.load())
-            settled.notify_one();
+        if (n == wake_at.load()) {
+            std::lock_guard lock(wake_mutex);
+            wake.notify_one();
+        }
     };
 
     const auto event = bench::make_incident_event();
@@ -161,9 +168,10 @@ bool run(const h::options& o, int connections) {
             }
             // At most `high` outstanding: then wait for the count to fall to `low`.
             if (posted - settled.load() >= high) {
-                wake_at.store(posted - low);
-                for (std::uint64_t s = settled.load(); s < posted - low; s = settled.load())
-                    settled.wait(s);
+                const std::uint64_t target = posted - low;
+                wake_at.store(target);
+                std::unique_lock lock(wake_mutex);
+                wake.wait(lock, [&] { return settled.load() >= target; });
                 continue;
             }
             const auto id = d.post(event);
