@@ -33,7 +33,7 @@ set xtics ("1" 1, "8" 8, "64" 64)
 set yrange [0:*]
 set format y "%.0s%c"
 set grid ytics lc rgb "#dddddd"
-set key top left box opaque
+set key bottom right box opaque
 set style data linespoints
 set datafile missing "?"
 plot "$data" using 1:2 title "wrk (HTTP ceiling, fixed bytes)" lw 2 pt 7 ps 1.2 lc rgb "#888888" dt 2, \
