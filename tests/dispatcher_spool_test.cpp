@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace webhook::test;
@@ -194,6 +195,71 @@ BOOST_AUTO_TEST_CASE(a_dead_letter_that_cannot_be_written_keeps_the_event_in_the
     BOOST_TEST(d.flush(10s));
     BOOST_TEST(f.spool->held().size() == 1u); // delivered again after a restart
     BOOST_TEST(f.dead->held().empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_expired_event_becomes_a_dead_letter_that_says_so) {
+    spooled f;
+    auto e = make_endpoint();
+    e.retry = webhook::retry_policy::fixed_schedule({10s});
+    e.max_event_age = 5s;
+    test_dispatcher d{e, f.options()};
+    auto& s = d.transport().log();
+    s.push(step::ok(503));
+    const auto id = d.post(inc001).value();
+    advance_after(s, 1, 10s); // the retry falls due after the event's maximum age
+    BOOST_TEST(d.flush(10s));
+    BOOST_TEST(s.request_count() == 1u);
+    BOOST_TEST(f.spool->held().empty());
+    const auto letters = f.dead->held();
+    BOOST_REQUIRE(letters.size() == 1u);
+    BOOST_TEST(letters[0].id == id);
+    BOOST_TEST(letters[0].last_status == 503);
+    BOOST_TEST(letters[0].last_error == make_error_code(webhook::error::event_expired).message());
+}
+
+BOOST_AUTO_TEST_CASE(while_the_circuit_is_open_spooled_events_wait_and_none_fails) {
+    spooled f;
+    auto e = make_endpoint();
+    e.ordered = true;
+    e.retry = webhook::retry_policy::fixed_schedule({1s, 1s, 1s});
+    e.circuit_breaker = {.failures = 1, .cool_down = 30s};
+    test_dispatcher d{e, f.options()};
+    auto& s = d.transport().log();
+    s.push(step::ok(503)); // then 200s
+    for (int i = 0; i < 5; ++i)
+        BOOST_REQUIRE(d.post(incident{std::to_string(i), i, "new"}));
+    advance_after(s, 1, 1s); // the retry falls due, but the circuit is open for 30 s
+    BOOST_TEST(!s.wait_for_requests(2, 50ms));
+    auto c = d.counters();
+    BOOST_TEST(c.failed == 0u);
+    BOOST_TEST(c.circuit == webhook::circuit_state::open);
+    BOOST_TEST(f.spool->held().size() == 5u); // all still in the spool
+    manual_clock::advance(29s); // the probe goes, succeeds, and the rest follow
+    BOOST_TEST(d.flush(10s));
+    c = d.counters();
+    BOOST_TEST(c.delivered == 5u);
+    BOOST_TEST(c.failed == 0u);
+    BOOST_TEST(s.request_count() == 6u);
+    BOOST_TEST(f.spool->held().empty());
+    BOOST_TEST(f.dead->held().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_read_of_the_spool_is_tried_again_a_second_later) {
+    spooled f;
+    test_dispatcher d{make_endpoint(), f.options()};
+    f.spool->fail_reads(1);
+    const std::size_t before = f.spool->reads();
+    BOOST_REQUIRE(d.post(inc001));
+    for (auto until = std::chrono::steady_clock::now() + 10s;
+         f.spool->reads() == before && std::chrono::steady_clock::now() < until;)
+        std::this_thread::sleep_for(1ms); // the I/O thread's read, which fails
+    auto& s = d.transport().log();
+    BOOST_TEST(!s.wait_for_requests(1, 50ms)); // nothing else would make it read again
+    BOOST_TEST(d.counters().spooled == 1u);
+    manual_clock::advance(1s);
+    BOOST_TEST(s.wait_for_requests(1)); // read and sent without another post or a flush
+    BOOST_TEST(d.flush(10s));
+    BOOST_TEST(d.counters().delivered == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(send_and_async_send_do_not_go_through_the_spool) {

@@ -39,7 +39,12 @@ public:
     boost::system::error_code read(std::uint64_t from, std::size_t max,
                                    std::vector<spool_record>& out) {
         std::lock_guard lock(mutex_);
+        ++reads_;
         out.clear();
+        if (read_failures_ > 0) {
+            --read_failures_;
+            return make_error_code(boost::system::errc::io_error);
+        }
         for (auto it = records_.lower_bound(from); it != records_.end() && out.size() < max; ++it)
             out.push_back(it->second);
         return {};
@@ -50,6 +55,15 @@ public:
         std::lock_guard lock(mutex_);
         failures_ = n;
         failure_ = ec;
+    }
+    /// The next `n` reads fail with an I/O error.
+    void fail_reads(std::size_t n) {
+        std::lock_guard lock(mutex_);
+        read_failures_ = n;
+    }
+    std::size_t reads() const {
+        std::lock_guard lock(mutex_);
+        return reads_;
     }
     /// Every record not yet acknowledged, in order.
     std::vector<spool_record> held() const {
@@ -74,6 +88,8 @@ private:
     std::uint64_t next_ = 1;
     std::size_t failures_ = 0;
     boost::system::error_code failure_;
+    std::size_t read_failures_ = 0;
+    std::size_t reads_ = 0;
     std::size_t appends_ = 0;
     std::size_t acks_ = 0;
 };

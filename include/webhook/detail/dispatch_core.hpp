@@ -370,8 +370,13 @@ private:
                 return;
             room = std::min(config_.queue.capacity - queue_.size(), read_chunk);
         }
-        if (options_.spool.read(next_read_, room, spool_buffer_))
-            return; // a read error: kept unread, tried again at the next pump
+        if (options_.spool.read(next_read_, room, spool_buffer_)) {
+            // Kept unread: tried again in a second (or at the next pump), so that a passing
+            // I/O error does not leave the backlog waiting for the next post.
+            std::lock_guard lock(mutex_);
+            arm_linger(clock::now() + std::chrono::seconds(1));
+            return;
+        }
         std::lock_guard lock(mutex_);
         for (spool_record& r : spool_buffer_) {
             const auto age = std::max(std::chrono::system_clock::now() - r.created,
