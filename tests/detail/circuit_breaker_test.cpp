@@ -15,20 +15,14 @@ using webhook::circuit_state;
 
 namespace {
 
-using test_clock = webhook::test::explicit_clock;
+using test_clock = webhook::test::explicit_clock<>;
 
 using breaker = webhook::detail::circuit_breaker<test_clock>;
 using ns = std::chrono::nanoseconds;
 using changed = std::optional<circuit_state>;
 
 /// A clock that counts whole seconds.
-struct seconds_clock {
-    using duration = std::chrono::seconds;
-    using rep = duration::rep;
-    using period = duration::period;
-    using time_point = std::chrono::time_point<seconds_clock>;
-    static constexpr bool is_steady = true;
-};
+using seconds_clock = webhook::test::explicit_clock<std::chrono::seconds>;
 
 /// An arbitrary start, far from the epoch, as a steady clock's would be.
 const test_clock::time_point t0{1'000'000s};

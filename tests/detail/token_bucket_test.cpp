@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using test_clock = webhook::test::explicit_clock;
+using test_clock = webhook::test::explicit_clock<>;
 
 using bucket = webhook::detail::token_bucket<test_clock>;
 using ns = std::chrono::nanoseconds;

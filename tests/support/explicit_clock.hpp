@@ -5,11 +5,13 @@
 
 namespace webhook::test {
 
-/// A clock that is never read: the tests pass every time point explicitly.
+/// A clock that is never read: the tests pass every time point explicitly. `Duration` is its
+/// resolution.
+template <class Duration = std::chrono::nanoseconds>
 struct explicit_clock {
-    using duration = std::chrono::nanoseconds;
-    using rep = duration::rep;
-    using period = duration::period;
+    using duration = Duration;
+    using rep = typename duration::rep;
+    using period = typename duration::period;
     using time_point = std::chrono::time_point<explicit_clock>;
     static constexpr bool is_steady = true;
 };

@@ -133,6 +133,14 @@ public:
         return result;
     }
 
+    /// Accepts one posted event: through the spool when there is one, else into the queue.
+    boost::system::result<event_id> accept_posted(std::string_view payload,
+                                                  std::string_view target,
+                                                  const event_id* id = nullptr) {
+        return options_.spool ? accept_spooled(payload, target, id)
+                              : accept(payload, target, {}, id);
+    }
+
     /** Accepts one posted event through the spool: it is appended there (as durably as the
         spool promises) before this returns, and read back into memory when there is room.
         `id` is given for a requeued dead letter, else a new one is made. */
@@ -140,21 +148,19 @@ public:
                                                    std::string_view target,
                                                    const event_id* id = nullptr) {
         thread_local spool_record record; // reused: appending allocates nothing after warm-up
+        event_id given;
         {
             std::lock_guard lock(mutex_);
             if (const auto refused = refusal_locked(payload, true)) {
                 ++counters_.rejected;
                 return refused;
             }
-            record.id = id ? *id : new_id_locked();
+            given = id ? *id : new_id_locked();
             // Counted before the append, so that a reader never sees more read than written.
             ++counters_.accepted;
             ++unread_;
         }
-        record.endpoint.assign(config_.url);
-        record.created = std::chrono::system_clock::now();
-        record.target.assign(target);
-        record.payload.assign(payload);
+        fill_record(record, given, std::chrono::system_clock::now(), target, payload);
         const auto appended = options_.spool.append(record);
         bool wake = false;
         {
@@ -377,10 +383,11 @@ private:
             arm_linger(clock::now() + std::chrono::seconds(1));
             return;
         }
+        const auto now = std::chrono::system_clock::now();
         std::lock_guard lock(mutex_);
         for (spool_record& r : spool_buffer_) {
-            const auto age = std::max(std::chrono::system_clock::now() - r.created,
-                                      std::chrono::system_clock::duration::zero());
+            const auto age =
+                std::max(now - r.created, std::chrono::system_clock::duration::zero());
             pending p{r.id, take_buffer(), {}, clock::now() -
                           std::chrono::duration_cast<typename clock::duration>(age),
                       {}, r.created, r.sequence};
@@ -392,6 +399,17 @@ private:
         }
     }
 
+    /// Writes what a spool keeps of an event into `out`, reusing its buffers.
+    void fill_record(spool_record& out, const event_id& id,
+                     std::chrono::system_clock::time_point created, std::string_view target,
+                     std::string_view payload) const {
+        out.id = id;
+        out.endpoint.assign(config_.url);
+        out.created = created;
+        out.target.assign(target);
+        out.payload.assign(payload);
+    }
+
     /** The spool's part of settling posted events: acknowledged once delivered; a failure is
         written to the dead letters first. Abandoned events stay in the spool for the next
         run. Outside the lock, before the outcome is reported. */
@@ -400,11 +418,7 @@ private:
             return;
         if (outcome.status != delivery_status::delivered && options_.dead_letters) {
             thread_local spool_record letter;
-            letter.id = ev.id;
-            letter.endpoint.assign(config_.url);
-            letter.created = ev.created;
-            letter.target.assign(ev.target);
-            letter.payload.assign(ev.payload);
+            fill_record(letter, ev.id, ev.created, ev.target, ev.payload);
             letter.last_status = outcome.http_status;
             letter.last_error = outcome.error.message();
             // Should this fail, the event stays in the spool and is tried again after a

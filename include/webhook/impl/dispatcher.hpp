@@ -151,16 +151,13 @@ boost::system::result<event_id> basic_dispatcher<Transport, Timer>::post(const E
         core_->count_rejected();
         return ec;
     }
-    return core_->options().spool ? core_->accept_spooled(payload, target)
-                                  : core_->accept(payload, target);
+    return core_->accept_posted(payload, target);
 }
 
 template <class Transport, class Timer>
 boost::system::result<event_id>
 basic_dispatcher<Transport, Timer>::requeue(const spool_record& letter) {
-    const auto accepted =
-        core_->options().spool ? core_->accept_spooled(letter.payload, letter.target, &letter.id)
-                               : core_->accept(letter.payload, letter.target, {}, &letter.id);
+    const auto accepted = core_->accept_posted(letter.payload, letter.target, &letter.id);
     if (accepted && core_->options().dead_letters)
         core_->options().dead_letters.ack(letter.sequence);
     return accepted;
