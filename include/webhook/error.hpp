@@ -74,6 +74,22 @@ enum class error {
     event_expired,
     /// A spool record is damaged or malformed (bad length, checksum or field).
     spool_record_corrupt,
+
+    /// A signing secret or key is malformed (e.g. not `whsec_` followed by base64).
+    invalid_signing_secret,
+    /// A request to verify lacks a signature header (`webhook-id`, `webhook-timestamp`,
+    /// `webhook-signature`, or the configured signature header).
+    signature_missing,
+    /// A signature header or timestamp is not in the expected format.
+    signature_malformed,
+    /// A signed timestamp lies outside the verifier's tolerance (too old or in the future).
+    signature_timestamp_out_of_tolerance,
+    /// No signature matches the body with any of the verifier's secrets.
+    signature_mismatch,
+    /// The destination resolved only to addresses the endpoint may not connect to.
+    address_not_allowed,
+    /// The OAuth 2.0 token endpoint refused or failed the token request.
+    token_request_failed,
 };
 
 namespace detail {
@@ -145,6 +161,21 @@ public:
             return "event is older than the endpoint's maximum event age";
         case error::spool_record_corrupt:
             return "spool record is damaged (bad length, checksum or field)";
+        case error::invalid_signing_secret:
+            return "signing secret or key is malformed";
+        case error::signature_missing:
+            return "signature header is missing";
+        case error::signature_malformed:
+            return "signature header or timestamp is malformed";
+        case error::signature_timestamp_out_of_tolerance:
+            return "signed timestamp is outside the allowed tolerance";
+        case error::signature_mismatch:
+            return "no signature matches the body";
+        case error::address_not_allowed:
+            return "destination address is not allowed (private, loopback or other non-public "
+                   "address outside the allow-list)";
+        case error::token_request_failed:
+            return "OAuth 2.0 token request failed";
         }
         return "unknown webhook error";
     }
