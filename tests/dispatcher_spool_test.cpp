@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(a_posted_event_is_in_the_spool_when_post_returns_and_acked_
     BOOST_REQUIRE(held.size() == 1u);
     BOOST_TEST(held[0].id == *id);
     BOOST_TEST(held[0].payload == inc001_payload);
-    BOOST_TEST(held[0].endpoint == "http://receiver.test/api/hook?x=1");
+    BOOST_TEST(held[0].endpoint == "https://receiver.test/api/hook?x=1");
     BOOST_TEST(held[0].target.empty());
     BOOST_REQUIRE(s.wait_for_held(1));
     BOOST_TEST(header(s.requests()[0].request, "webhook-id") == std::string(id->view()));

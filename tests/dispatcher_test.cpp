@@ -548,7 +548,7 @@ BOOST_AUTO_TEST_CASE(gzip_compression_sends_a_gzip_body) {
 BOOST_AUTO_TEST_CASE(url_placeholders_are_filled_from_the_event_and_percent_encoded) {
     auto e = make_endpoint();
     e.method = http::verb::put;
-    e.url = "http://receiver.test/api/incidents/{id}?state={state}";
+    e.url = "https://receiver.test/api/incidents/{id}?state={state}";
     test_dispatcher d{e};
     d.bind<incident>();
     BOOST_TEST(d.send(incident{"INC 1/2", 1, "in progress"}).ok());
@@ -563,7 +563,7 @@ BOOST_DESCRIBE_STRUCT(other_event, (), (name))
 
 BOOST_AUTO_TEST_CASE(a_placeholder_that_names_no_member_is_a_configuration_error) {
     auto e = make_endpoint();
-    e.url = "http://receiver.test/api/incidents/{id}";
+    e.url = "https://receiver.test/api/incidents/{id}";
     test_dispatcher d{e};
     BOOST_CHECK_THROW(d.bind<other_event>(), webhook::config_error);
     BOOST_TEST(d.post(other_event{"x"}).error() == webhook::error::url_placeholder_mismatch);

@@ -101,6 +101,7 @@ void check_same(const endpoint& a, const endpoint& b) {
     BOOST_TEST(a.max_response_body == b.max_response_body);
     BOOST_TEST((a.circuit_breaker == b.circuit_breaker));
     BOOST_TEST((a.max_event_age == b.max_event_age));
+    BOOST_TEST(a.insecure_allow_credentials_over_http == b.insecure_allow_credentials_over_http);
 }
 
 } // namespace
@@ -562,9 +563,9 @@ BOOST_AUTO_TEST_CASE(authentication_types) {
         (webhook::load_endpoint(url + R"({"type": "Bearer", "token": "t-1"}})").authentication ==
          webhook::authentication(webhook::bearer_auth{"t-1"})));
     BOOST_TEST(problems_of(url + R"({"type": "digest"}})") ==
-               R"(authentication.type: must be "none", "basic" or "bearer")");
+               R"(authentication.type: must be "none", "basic", "bearer" or "oauth2_client_credentials")");
     BOOST_TEST(problems_of(url + R"({"username": "u"}})") ==
-               R"(authentication.type: is required: "none", "basic" or "bearer")");
+               R"(authentication.type: is required: "none", "basic", "bearer" or "oauth2_client_credentials")");
     BOOST_TEST(problems_of(url + R"("basic"})") ==
                R"(authentication: must be an object with a "type")");
     BOOST_TEST(problems_of(url + R"({"type": "bearer", "password": "p", "tokn": "t"}})") ==
@@ -874,6 +875,106 @@ BOOST_AUTO_TEST_CASE(the_printed_form_of_the_defaults) {
                "max_response_body: 1048576 bytes\n"
                "circuit_breaker: off\n"
                "max_event_age: 24h");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(endpoint_security)
+
+BOOST_AUTO_TEST_CASE(credentials_over_plain_http_need_loopback_or_the_insecure_option) {
+    endpoint e{.url = "http://hooks.example.com/in",
+               .authentication = webhook::basic_auth{"u", "p"}};
+    BOOST_TEST(problems_of(e) ==
+               "authentication: would be sent over plain http to a host that is not loopback, "
+               "readable by anyone on the path (use https, or set "
+               "insecure_allow_credentials_over_http)");
+    e.authentication = webhook::bearer_auth{"t"};
+    BOOST_TEST(problems_of(e) != "valid");
+    e.insecure_allow_credentials_over_http = true;
+    BOOST_TEST(problems_of(e) == "valid");
+    e.insecure_allow_credentials_over_http = false;
+    for (const char* url : {"http://127.0.0.1:8080/in", "http://127.9.9.9/in", "http://[::1]:80/in",
+                            "http://localhost/in", "http://LOCALHOST:1/in",
+                            "https://hooks.example.com/in"}) {
+        e.url = url;
+        BOOST_TEST(problems_of(e) == "valid", url);
+    }
+    // No credentials: plain http anywhere is the operator's choice.
+    BOOST_TEST(problems_of(endpoint{.url = "http://hooks.example.com/in"}) == "valid");
+    BOOST_TEST(problems_of(R"({"url": "http://10.1.2.3/in", "insecure_allow_credentials_over_http": true,
+        "authentication": {"type": "basic", "username": "u", "password": "p"}})") == "loaded");
+    BOOST_TEST(problems_of(R"({"url": "http://10.1.2.3/in",
+        "authentication": {"type": "basic", "username": "u", "password": "p"}})")
+                   .starts_with("authentication: would be sent over plain http"));
+}
+
+BOOST_AUTO_TEST_CASE(oauth2_client_credentials_load_with_every_key) {
+    ::setenv("WEBHOOK_TEST_CLIENT_SECRET", "cl1ent-s3cret", 1);
+    const endpoint e = webhook::load_endpoint(R"({"url": "https://hooks.example.com/in",
+        "authentication": {"type": "oauth2_client_credentials",
+                           "token_url": "https://login.example.com/oauth/token",
+                           "client_id": "svc-webhooks",
+                           "client_secret_env": "WEBHOOK_TEST_CLIENT_SECRET",
+                           "scope": "incidents.write incidents.read",
+                           "audience": "https://api.example.com",
+                           "client_authentication": "request_body",
+                           "refresh_skew": "2m"}})");
+    const webhook::oauth2_client_credentials expected{
+        .token_url = "https://login.example.com/oauth/token",
+        .client_id = "svc-webhooks",
+        .client_secret = "cl1ent-s3cret",
+        .scope = "incidents.write incidents.read",
+        .audience = "https://api.example.com",
+        .client_authentication = webhook::oauth2_client_authentication::request_body,
+        .refresh_skew = 120s};
+    BOOST_TEST((e.authentication == webhook::authentication(expected)));
+    const std::string text = printed(e);
+    BOOST_TEST(text.find("cl1ent-s3cret") == std::string::npos);
+    BOOST_TEST(text.find("authentication: oauth2_client_credentials, token_url "
+                         "https://login.example.com/oauth/token, client_id \"svc-webhooks\", "
+                         "client_secret ***, scope \"incidents.write incidents.read\", audience "
+                         "\"https://api.example.com\", client_authentication request_body, "
+                         "refresh_skew 120s") != std::string::npos,
+               text);
+
+    // The defaults: Basic client authentication, a 60 s skew, no scope or audience.
+    const endpoint d = webhook::load_endpoint(R"({"url": "https://hooks.example.com/in",
+        "authentication": {"type": "oauth2_client_credentials", "client_id": "c",
+            "token_url": "https://login.example.com/t", "client_secret": "s"}})");
+    const auto& oauth = std::get<webhook::oauth2_client_credentials>(d.authentication);
+    BOOST_TEST((oauth.client_authentication == webhook::oauth2_client_authentication::basic));
+    BOOST_TEST(oauth.refresh_skew.count() == 60);
+    BOOST_TEST(oauth.scope.empty());
+}
+
+BOOST_AUTO_TEST_CASE(oauth2_client_credentials_problems_name_their_keys) {
+    const std::string head = R"({"url": "https://hooks.example.com/in",
+        "authentication": {"type": "oauth2_client_credentials", )";
+    BOOST_TEST(problems_of(head + R"("token_url": "https://l.example.com/t"}})") ==
+               "authentication.client_id: is required\n"
+               "authentication.client_secret: is required (or client_secret_env, or "
+               "client_secret_file)");
+    BOOST_TEST(problems_of(head + R"("token_url": "login", "client_id": "c",
+                                     "client_secret": "s", "password": "p"}})") ==
+               "authentication.password: is not used with type \"oauth2_client_credentials\"");
+    BOOST_TEST(problems_of(head + R"("token_url": "login", "client_id": "c",
+                                     "client_secret": "s"}})") ==
+               "authentication.token_url: is not a valid http or https URL");
+    BOOST_TEST(problems_of(head + R"("token_url": "http://login.example.com/t",
+                                     "client_id": "c", "client_secret": "s"}})") ==
+               "authentication.token_url: is plain http to a host that is not loopback: the "
+               "client secret would cross the network in clear text (use https, or set "
+               "insecure_allow_credentials_over_http)");
+    BOOST_TEST(problems_of(head + R"("token_url": "http://127.0.0.1:9/t", "client_id": "c",
+                                     "client_secret": "s", "client_authentication": "form"}})") ==
+               R"(authentication.client_authentication: must be "basic" or "request_body")");
+    endpoint e = minimal();
+    e.authentication = webhook::oauth2_client_credentials{
+        .token_url = "https://l.example.com/t", .client_id = "c\n", .client_secret = "s\r",
+        .refresh_skew = -1s};
+    BOOST_TEST(problems_of(e) == "authentication.client_id: contains a control character\n"
+                                 "authentication.client_secret: contains a control character\n"
+                                 "authentication.refresh_skew: must not be negative");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

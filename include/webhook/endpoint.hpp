@@ -4,6 +4,7 @@
 #include <webhook/circuit.hpp>
 #include <webhook/data_path.hpp>
 #include <webhook/retry.hpp>
+#include <webhook/secret.hpp>
 #include <webhook/transport/options.hpp>
 
 #include <boost/beast/http/verb.hpp>
@@ -19,25 +20,6 @@
 #include <vector>
 
 namespace webhook {
-
-/** A password, token or key: held like a string, but never printed. `operator<<` writes
-    `***`, and the library never puts it in an error message or a log line. */
-class secret {
-public:
-    secret() = default;
-    secret(std::string value) : value_(std::move(value)) {}
-    secret(const char* value) : value_(value) {}
-
-    /// The value, for the one place that must send it.
-    const std::string& reveal() const noexcept { return value_; }
-    bool empty() const noexcept { return value_.empty(); }
-
-    friend bool operator==(const secret&, const secret&) = default;
-    friend std::ostream& operator<<(std::ostream& os, const secret&);
-
-private:
-    std::string value_;
-};
 
 /// HTTP Basic authentication (RFC 7617). The username must not contain `:`.
 struct basic_auth {
@@ -57,7 +39,35 @@ struct no_auth {
     friend bool operator==(const no_auth&, const no_auth&) = default;
 };
 
-using authentication = std::variant<no_auth, basic_auth, bearer_auth>;
+/// How an OAuth 2.0 client proves its identity to the token endpoint (RFC 6749 section 2.3.1).
+enum class oauth2_client_authentication {
+    /// `Authorization: Basic` with the form-encoded client id and secret (the RFC's default).
+    basic,
+    /// `client_id` and `client_secret` in the form body, for servers that want them there.
+    request_body,
+};
+
+/** OAuth 2.0 client credentials (RFC 6749 section 4.4): the dispatcher asks `token_url` for an
+    access token, sends it as `Authorization: Bearer`, and keeps it until shortly before it
+    expires. One token request runs at a time, whatever the number of requests in flight;
+    a receiver's 401 makes the dispatcher fetch a new token and send the attempt once more. */
+struct oauth2_client_credentials {
+    /// The token endpoint, `https://` (or `http://` to loopback).
+    std::string token_url{};
+    std::string client_id{};
+    secret client_secret{};
+    /// Space-separated scopes; empty: no `scope` parameter.
+    std::string scope{};
+    /// The `audience` parameter some providers require (Auth0, Okta); empty: not sent.
+    std::string audience{};
+    oauth2_client_authentication client_authentication = oauth2_client_authentication::basic;
+    /// A token is replaced this long before its `expires_in` runs out.
+    std::chrono::seconds refresh_skew{60};
+    friend bool operator==(const oauth2_client_credentials&,
+                           const oauth2_client_credentials&) = default;
+};
+
+using authentication = std::variant<no_auth, basic_auth, bearer_auth, oauth2_client_credentials>;
 
 /// One extra request header, such as an API key. Its value is treated as a secret.
 struct header_field {
@@ -155,6 +165,10 @@ struct endpoint {
     std::size_t max_body_size = 1024 * 1024;
     /// Response bodies larger than this end the attempt with an error.
     std::size_t max_response_body = 1024 * 1024;
+    /** Allows credentials (authentication, an OAuth token URL) to go over plain `http://` to
+        a host that is not loopback. Off: such an endpoint is a configuration error, because
+        anyone on the path could read them. */
+    bool insecure_allow_credentials_over_http = false;
     /** Stops sending to a receiver that keeps failing: after `failures` consecutive failed
         attempts no request is sent for `cool_down`, then one probe. Events wait meanwhile
         (queued or spooled); they do not fail. Off by default. */

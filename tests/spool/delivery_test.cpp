@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(a_spooled_backlog_of_100000_events_keeps_memory_bounded_and
     so.segment_bytes = 4 << 20;
     auto spool = webhook::file_spool::open(dir.path, so).value();
     webhook::endpoint e;
-    e.url = "http://receiver.test/hook";
+    e.url = "https://receiver.test/hook";
     e.queue.capacity = 1'000;
     webhook::dispatcher_options o;
     o.spool = spool;
@@ -224,7 +224,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_refuses_post_cleanly_and_keeps_what_was_stored)
     {
         auto spool = webhook::file_spool::open(mount_point / "spool").value();
         webhook::endpoint e;
-        e.url = "http://receiver.test/hook";
+        e.url = "https://receiver.test/hook";
         webhook::dispatcher_options o;
         o.spool = spool;
         o.shutdown_timeout = 0ms;

@@ -35,7 +35,7 @@ const std::string inc001_body = R"({"root":{"result":{"id":"INC001","priority":2
 
 inline webhook::endpoint make_endpoint() {
     webhook::endpoint e;
-    e.url = "http://receiver.test/api/hook?x=1";
+    e.url = "https://receiver.test/api/hook?x=1";
     e.data_location = webhook::data_path("root/result");
     e.authentication = webhook::basic_auth{"svc-user", "s3cret"};
     e.retry = webhook::retry_policy::fixed_schedule({1s, 2s, 4s});

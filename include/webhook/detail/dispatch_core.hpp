@@ -5,6 +5,7 @@
 #include <webhook/delivery.hpp>
 #include <webhook/detail/circuit_breaker.hpp>
 #include <webhook/detail/gzip.hpp>
+#include <webhook/detail/oauth.hpp>
 #include <webhook/detail/retry_after.hpp>
 #include <webhook/detail/token_bucket.hpp>
 #include <webhook/detail/url_template.hpp>
@@ -65,6 +66,8 @@ public:
           breaker_(config_.circuit_breaker), rng_(std::random_device{}()) {
         make_transport();
         const request_headers headers = make_headers();
+        if (const auto* oauth = std::get_if<oauth2_client_credentials>(&config_.authentication))
+            oauth_.emplace(*oauth, headers);
         const std::size_t slots = config_.ordered ? 1 : config_.max_in_flight;
         for (std::size_t i = 0; i < slots; ++i) {
             auto s = std::make_unique<slot>(strand_);
@@ -286,7 +289,21 @@ private:
         bool busy = false;
         bool probe = false;        // the attempt in flight is the circuit breaker's probe
         bool circuit_wait = false; // waiting for the circuit breaker to let it go
+        bool token_refused = false; // a 401 already made this request fetch a new token
+        std::uint64_t token_generation = 0; // of the OAuth token in `request`
         std::uint64_t generation = 0; // changes when abandoned: late completions are ignored
+    };
+
+    /// OAuth 2.0 client credentials: the token request, the cached token, who waits for it.
+    struct oauth_client {
+        oauth_client(const oauth2_client_credentials& c, const request_headers& headers)
+            : token_url(endpoint_url(c.token_url)),
+              request(make_token_request(c, token_url, headers)), cache(c.refresh_skew) {}
+
+        endpoint_url token_url;
+        http_request request;   // sent as it is, on the strand
+        token_cache<clock> cache; // under mutex_
+        std::vector<std::pair<slot*, std::uint64_t>> waiters; // under mutex_
     };
 
     /// An outcome to report outside the lock, with its event (whose buffers are recycled
@@ -612,6 +629,7 @@ private:
         s.request.content_length(body.size());
         s.attempts.clear();
         s.last_status = 0;
+        s.token_refused = false;
         s.first_start = clock::now();
         attempt_now(s, s.generation);
     }
@@ -622,6 +640,8 @@ private:
         typename clock::duration wait{};
         const auto now = clock::now();
         bool expired = false;
+        bool token_wait = false;  // for the OAuth token: attempted again once it is there
+        bool token_fetch = false; // and this attempt asks for it
         std::optional<circuit_state> changed;
         {
             std::lock_guard lock(mutex_);
@@ -632,7 +652,9 @@ private:
             const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(
                 now - s.events.front().accepted); // the oldest of a batch
             expired = config_.max_event_age.count() > 0 && age > config_.max_event_age;
-            if (!expired) {
+            if (!expired && oauth_)
+                token_wait = !authorize_locked(s, generation, now, token_fetch);
+            if (!expired && !token_wait) {
                 const auto permit = breaker_.try_acquire(now);
                 changed = permit.changed;
                 if (!permit.allowed) {
@@ -650,6 +672,11 @@ private:
         report_circuit(changed);
         if (expired)
             return settle(s, generation, delivery_status::failed, error::event_expired);
+        if (token_wait) {
+            if (token_fetch)
+                fetch_token();
+            return;
+        }
         if (wait.count() > 0) { // try again when the circuit or the next token allows
             s.timer->expires_at(now + wait);
             s.timer->async_wait(
@@ -659,22 +686,85 @@ private:
             return;
         }
         s.attempt_start = clock::now();
-        auto done = [self = this->shared_from_this(), &s, generation](
-                        boost::system::error_code ec, http_response response) {
-            self->on_response(s, generation, ec, std::move(response));
-        };
+        send_request(url_.origin(), s.request,
+                     [self = this->shared_from_this(), &s, generation](
+                         boost::system::error_code ec, http_response response) {
+                         self->on_response(s, generation, ec, std::move(response));
+                     });
+    }
+
+    /// Sends `request` through the transport; `done(ec, response)` runs on the strand.
+    template <class Handler>
+    void send_request(const origin& where, const http_request& request, Handler done) {
         if constexpr (async_transport<Transport>) {
-            transport_->async_send(url_.origin(), s.request,
+            transport_->async_send(where, request,
                                    boost::asio::bind_executor(strand_, std::move(done)));
         } else {
-            boost::asio::post(*blocking_pool_, [this, &s, done = std::move(done)]() mutable {
+            boost::asio::post(*blocking_pool_, [this, &where, &request,
+                                                done = std::move(done)]() mutable {
                 boost::system::error_code ec;
-                http_response response = transport_->send(url_.origin(), s.request, ec);
+                http_response response = transport_->send(where, request, ec);
                 boost::asio::post(strand_, [done = std::move(done), ec,
                                             response = std::move(response)]() mutable {
                     done(ec, std::move(response));
                 });
             });
+        }
+    }
+
+    /** Puts the current OAuth token into `s`'s request, or queues `s` until there is one
+        (`fetch` says that `s` must ask for it). @return whether `s` may go now. */
+    bool authorize_locked(slot& s, std::uint64_t generation, time_point now, bool& fetch) {
+        using state = typename token_cache<clock>::state;
+        const state st = oauth_->cache.acquire(now);
+        if (st == state::ready) {
+            if (s.token_generation != oauth_->cache.generation()) {
+                s.request.set(boost::beast::http::field::authorization,
+                              oauth_->cache.authorization());
+                s.token_generation = oauth_->cache.generation();
+            }
+            return true;
+        }
+        fetch = st == state::fetch;
+        s.attempt_start = now; // a failed token request is this attempt's failure
+        oauth_->waiters.emplace_back(&s, generation);
+        return false;
+    }
+
+    /// Asks the token endpoint for a token: one request at a time. On the strand.
+    void fetch_token() {
+        send_request(oauth_->token_url.origin(), oauth_->request,
+                     [self = this->shared_from_this()](boost::system::error_code ec,
+                                                       http_response response) {
+                         self->on_token(ec, std::move(response));
+                     });
+    }
+
+    /** Resumes the requests that waited for the token. Without one, each of them fails
+        its attempt with `error::token_request_failed` (the token endpoint's refusal as
+        the attempt's body excerpt), and the retry policy decides what comes next. */
+    void on_token(boost::system::error_code ec, http_response response) {
+        const bool answered = !ec && response.result_int() / 100 == 2;
+        const auto token = answered ? parse_token_response(response.body())
+                                    : boost::system::result<oauth_token>(
+                                          make_error_code(error::token_request_failed));
+        http_response refusal;
+        if (!ec && !answered) // never a 2xx body: it may hold a token
+            refusal.body() = std::move(response.body());
+        std::vector<std::pair<slot*, std::uint64_t>> waiters;
+        {
+            std::lock_guard lock(mutex_);
+            if (token)
+                oauth_->cache.fetched(*token, clock::now());
+            else
+                oauth_->cache.failed();
+            waiters.swap(oauth_->waiters);
+        }
+        for (const auto& [s, generation] : waiters) {
+            if (token)
+                attempt_now(*s, generation);
+            else
+                on_response(*s, generation, error::token_request_failed, refusal);
         }
     }
 
@@ -687,42 +777,57 @@ private:
         a.error = ec;
         a.status = ec ? 0 : static_cast<int>(response.result_int());
         a.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(now - s.attempt_start);
-        if (!ec)
-            a.body_excerpt.assign(response.body(), 0,
-                                  std::min(response.body().size(), delivery::body_excerpt_limit));
+        // With an error, a body is the token endpoint's refusal (else there is none).
+        a.body_excerpt.assign(response.body(), 0,
+                              std::min(response.body().size(), delivery::body_excerpt_limit));
 
         std::optional<std::chrono::milliseconds> delay;
         attempt_class verdict = attempt_class::delivered;
         std::optional<circuit_state> circuit;
+        bool reauthorize = false;
         {
             std::lock_guard lock(mutex_);
             if (generation != s.generation)
                 return; // abandoned at shutdown, already reported
             s.last_status = a.status;
-            verdict = classify(ec, a.status, config_.retry.retryable_statuses);
-            // Any answer but a retryable one shows that the receiver is up.
-            circuit = verdict == attempt_class::retryable ? breaker_.on_failure(now, s.probe)
-                                                          : breaker_.on_success(s.probe);
-            s.probe = false;
-            if (verdict == attempt_class::retryable) {
-                std::optional<std::chrono::milliseconds> retry_after;
-                if (!ec)
-                    if (const auto it = response.find(http::field::retry_after);
-                        it != response.end())
-                        retry_after =
-                            parse_retry_after(it->value(), std::chrono::system_clock::now());
-                const auto elapsed =
-                    std::chrono::duration_cast<std::chrono::milliseconds>(now - s.first_start);
-                delay = next_retry_delay(config_.retry, s.attempts.size() + 1, elapsed,
-                                         retry_after, std::uniform_real_distribution<>{}(rng_));
+            if (oauth_ && a.status == 401 && !s.token_refused) {
+                // The token may have been revoked or expired early: a new one, once, at once.
+                s.token_refused = true;
+                oauth_->cache.refused(s.token_generation);
+                circuit = breaker_.on_success(s.probe); // the receiver is up: it answered
+                s.probe = false;
+                ++counters_.retried_attempts;
+                a.retry_delay = std::chrono::milliseconds(0);
+                s.attempts.push_back(std::move(a));
+                reauthorize = true;
+            } else {
+                verdict = classify(ec, a.status, config_.retry.retryable_statuses);
+                // Any answer but a retryable one shows that the receiver is up.
+                circuit = verdict == attempt_class::retryable ? breaker_.on_failure(now, s.probe)
+                                                              : breaker_.on_success(s.probe);
+                s.probe = false;
+                if (verdict == attempt_class::retryable) {
+                    std::optional<std::chrono::milliseconds> retry_after;
+                    if (!ec)
+                        if (const auto it = response.find(http::field::retry_after);
+                            it != response.end())
+                            retry_after =
+                                parse_retry_after(it->value(), std::chrono::system_clock::now());
+                    const auto elapsed =
+                        std::chrono::duration_cast<std::chrono::milliseconds>(now - s.first_start);
+                    delay = next_retry_delay(config_.retry, s.attempts.size() + 1, elapsed,
+                                             retry_after, std::uniform_real_distribution<>{}(rng_));
+                    if (delay)
+                        ++counters_.retried_attempts;
+                }
                 if (delay)
-                    ++counters_.retried_attempts;
+                    a.retry_delay = *delay;
+                s.attempts.push_back(std::move(a));
             }
-            if (delay)
-                a.retry_delay = *delay;
-            s.attempts.push_back(std::move(a));
         }
         report_circuit(circuit);
+        if (reauthorize)
+            return attempt_now(s, generation);
         switch (verdict) {
         case attempt_class::delivered:
             return settle(s, generation, delivery_status::delivered, {});
@@ -850,6 +955,7 @@ private:
     std::size_t in_flight_ = 0;    // events in busy slots
     bool linger_armed_ = false;
     std::size_t reporting_ = 0; // outcomes settled and not yet reported
+    std::optional<oauth_client> oauth_;
 
     // The spool (when there is one): events appended or replayed and not yet read back.
     static constexpr std::size_t read_chunk = 256;

@@ -6,6 +6,7 @@
 #include <webhook/transport/url.hpp>
 #include <webhook/version.hpp>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse_options.hpp>
@@ -25,10 +26,6 @@
 #include <system_error>
 
 namespace webhook {
-
-inline std::ostream& operator<<(std::ostream& os, const secret&) {
-    return os << "***";
-}
 
 namespace detail {
 
@@ -137,6 +134,18 @@ inline bool is_library_header(std::string_view name) noexcept {
 }
 
 /// For header values: a tab is allowed there (RFC 9110), any other control character not.
+/// Whether `o` is this machine: `localhost` (RFC 6761), or a loopback IP literal.
+inline bool is_loopback_origin(const origin& o) {
+    if (iequals(o.host, "localhost"))
+        return true;
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(o.host, ec);
+    return !ec && address.is_loopback();
+}
+
+/// Whether credentials sent to `o` would cross a network in clear text.
+inline bool exposes_credentials(const origin& o) { return !o.tls && !is_loopback_origin(o); }
+
 inline bool has_control_character(std::string_view s) noexcept {
     return std::any_of(s.begin(), s.end(), [](char c) { return is_forbidden_in_value(c); });
 }
@@ -166,14 +175,17 @@ inline std::vector<config_problem> validate(const endpoint& e) {
     // values. They name the key and the rule instead.
 
     bool url_has_placeholders = false;
+    bool url_exposes_credentials = false;
     if (e.url.empty()) {
         problem("url", "is required");
     } else {
         auto parsed = detail::url_template::parse(e.url);
         if (!parsed)
             problem("url", std::move(parsed.error()));
-        else
+        else {
             url_has_placeholders = parsed->has_placeholders();
+            url_exposes_credentials = detail::exposes_credentials(parsed->origin());
+        }
     }
 
     if (e.method != http::verb::post && e.method != http::verb::put &&
@@ -197,9 +209,41 @@ inline std::vector<config_problem> validate(const endpoint& e) {
             problem("authentication.token", "is empty");
         else if (token.find(' ') != std::string::npos || detail::has_any_control_character(token))
             problem("authentication.token", "contains a space or a control character");
+    } else if (const auto* oauth = std::get_if<oauth2_client_credentials>(&e.authentication)) {
+        if (oauth->token_url.empty()) {
+            problem("authentication.token_url", "is required");
+        } else if (const auto token_url = endpoint_url::parse(oauth->token_url); !token_url) {
+            problem("authentication.token_url", "is not a valid http or https URL");
+        } else if (detail::exposes_credentials(token_url->origin()) &&
+                   !e.insecure_allow_credentials_over_http) {
+            problem("authentication.token_url",
+                    "is plain http to a host that is not loopback: the client secret would "
+                    "cross the network in clear text (use https, or set "
+                    "insecure_allow_credentials_over_http)");
+        }
+        if (oauth->client_id.empty())
+            problem("authentication.client_id", "is empty");
+        else if (detail::has_any_control_character(oauth->client_id))
+            problem("authentication.client_id", "contains a control character");
+        if (detail::has_any_control_character(oauth->client_secret.reveal()))
+            problem("authentication.client_secret", "contains a control character");
+        if (detail::has_any_control_character(oauth->scope))
+            problem("authentication.scope", "contains a control character");
+        if (detail::has_any_control_character(oauth->audience))
+            problem("authentication.audience", "contains a control character");
+        if (oauth->client_authentication != oauth2_client_authentication::basic &&
+            oauth->client_authentication != oauth2_client_authentication::request_body)
+            problem("authentication.client_authentication",
+                    "must be \"basic\" or \"request_body\"");
+        if (oauth->refresh_skew.count() < 0)
+            problem("authentication.refresh_skew", "must not be negative");
     }
 
     const bool has_authorization = !std::holds_alternative<no_auth>(e.authentication);
+    if (has_authorization && url_exposes_credentials && !e.insecure_allow_credentials_over_http)
+        problem("authentication",
+                "would be sent over plain http to a host that is not loopback, readable by "
+                "anyone on the path (use https, or set insecure_allow_credentials_over_http)");
     for (std::size_t i = 0; i < e.headers.size(); ++i) {
         const header_field& h = e.headers[i];
         const std::string at = "headers[" + std::to_string(i) + "]";
@@ -584,21 +628,35 @@ private:
             return;
         }
         const std::size_t before = mark();
+        static constexpr std::string_view type_names[] = {"none", "basic", "bearer",
+                                                          "oauth2_client_credentials"};
         const value* type_value = obj->if_contains("type");
         if (!type_value || type_value->is_null()) {
-            problem(key_path(path, "type"), "is required: \"none\", \"basic\" or \"bearer\"");
+            problem(key_path(path, "type"), "is required: \"none\", \"basic\", \"bearer\" or "
+                                            "\"oauth2_client_credentials\"");
             return;
         }
-        const auto type = choice(*type_value, key_path(path, "type"), {"none", "basic", "bearer"});
+        const auto type = choice(*type_value, key_path(path, "type"),
+                                 {type_names[0], type_names[1], type_names[2], type_names[3]});
         if (!type)
             return;
-        static constexpr std::string_view type_names[] = {"none", "basic", "bearer"};
-        const names all = {"type",          "username", "password",  "password_env",
-                           "password_file", "token",    "token_env", "token_file"};
+        const names all = {"type",          "username",      "password",
+                           "password_env",  "password_file", "token",
+                           "token_env",     "token_file",    "token_url",
+                           "client_id",     "client_secret", "client_secret_env",
+                           "client_secret_file", "scope",    "audience",
+                           "client_authentication", "refresh_skew"};
         const names none_keys = {"type"};
         const names basic_keys = {"type", "username", "password", "password_env", "password_file"};
         const names bearer_keys = {"type", "token", "token_env", "token_file"};
-        const names known = *type == 0 ? none_keys : *type == 1 ? basic_keys : bearer_keys;
+        const names oauth_keys = {"type",          "token_url",         "client_id",
+                                  "client_secret", "client_secret_env", "client_secret_file",
+                                  "scope",         "audience",          "client_authentication",
+                                  "refresh_skew"};
+        const names known = *type == 0   ? none_keys
+                            : *type == 1 ? basic_keys
+                            : *type == 2 ? bearer_keys
+                                         : oauth_keys;
         for (const auto& member : *obj) {
             const std::string_view key = member.key();
             if (contains(known, key))
@@ -609,12 +667,23 @@ private:
             else
                 unknown_key(key_path(path, key), key, known);
         }
+        const auto required_string = [&](std::string_view key) -> std::optional<std::string> {
+            const value* x = obj->if_contains(key);
+            if (!x || x->is_null()) {
+                problem(key_path(path, key), "is required");
+                return std::nullopt;
+            }
+            return string(*x, key_path(path, key));
+        };
+        const auto optional_string = [&](std::string_view key) -> std::string {
+            const value* x = obj->if_contains(key);
+            if (!x || x->is_null())
+                return {};
+            return string(*x, key_path(path, key)).value_or(std::string());
+        };
         if (*type == 1) {
             basic_auth basic;
-            const value* user = obj->if_contains("username");
-            if (!user || user->is_null())
-                problem(key_path(path, "username"), "is required");
-            else if (auto name = string(*user, key_path(path, "username")))
+            if (auto name = required_string("username"))
                 basic.username = std::move(*name);
             if (auto pw = secret_from(*obj, path, "password", "authentication.password"))
                 basic.password = std::move(*pw);
@@ -624,6 +693,27 @@ private:
             auto token = secret_from(*obj, path, "token", "authentication.token");
             if (token && clean_since(before))
                 e.authentication = bearer_auth{std::move(*token)};
+        } else if (*type == 3) {
+            oauth2_client_credentials oauth;
+            if (auto url = required_string("token_url"))
+                oauth.token_url = std::move(*url);
+            if (auto id = required_string("client_id"))
+                oauth.client_id = std::move(*id);
+            if (auto s = secret_from(*obj, path, "client_secret", "authentication.client_secret"))
+                oauth.client_secret = std::move(*s);
+            oauth.scope = optional_string("scope");
+            oauth.audience = optional_string("audience");
+            if (const value* x = obj->if_contains("client_authentication"); x && !x->is_null())
+                if (const auto how = choice(*x, key_path(path, "client_authentication"),
+                                            {"basic", "request_body"}))
+                    oauth.client_authentication = *how == 0
+                                                      ? oauth2_client_authentication::basic
+                                                      : oauth2_client_authentication::request_body;
+            if (const value* x = obj->if_contains("refresh_skew"); x && !x->is_null())
+                if (const auto d = duration(*x, key_path(path, "refresh_skew")))
+                    oauth.refresh_skew = std::chrono::duration_cast<std::chrono::seconds>(*d);
+            if (clean_since(before))
+                e.authentication = std::move(oauth);
         } else {
             e.authentication = no_auth{};
         }
@@ -774,7 +864,7 @@ inline void endpoint_loader::load(const boost::json::value& root) {
                        "headers", "user_agent", "timeouts", "retry", "tls", "proxy",
                        "max_in_flight", "ordered", "queue", "rate_limit", "batch", "compression",
                        "max_body_size", "max_response_body", "circuit_breaker",
-                       "max_event_age"};
+                       "max_event_age", "insecure_allow_credentials_over_http"};
     // clang-format on
     members(root, "", top, [&](std::string_view key, const value& v, const std::string& at) {
         if (key == "url") {
@@ -884,6 +974,9 @@ inline void endpoint_loader::load(const boost::json::value& root) {
         } else if (key == "compression") {
             if (auto c = choice(v, at, {"none", "gzip"}))
                 e.compression = static_cast<compression>(*c);
+        } else if (key == "insecure_allow_credentials_over_http") {
+            if (auto b = boolean(v, at))
+                e.insecure_allow_credentials_over_http = *b;
         } else if (key == "max_body_size") {
             if (auto n = count(v, at))
                 e.max_body_size = *n;
@@ -1030,6 +1123,19 @@ inline std::ostream& operator<<(std::ostream& os, const endpoint& e) {
             << basic->password;
     else if (const auto* bearer = std::get_if<bearer_auth>(&e.authentication))
         out << "bearer, token " << bearer->token;
+    else if (const auto* oauth = std::get_if<oauth2_client_credentials>(&e.authentication))
+        out << "oauth2_client_credentials, token_url " << detail::redact_url(oauth->token_url)
+            << ", client_id " << quote_for_message(oauth->client_id) << ", client_secret "
+            << oauth->client_secret << ", scope "
+            << (oauth->scope.empty() ? std::string("(none)") : quote_for_message(oauth->scope))
+            << ", audience "
+            << (oauth->audience.empty() ? std::string("(none)")
+                                        : quote_for_message(oauth->audience))
+            << ", client_authentication "
+            << (oauth->client_authentication == oauth2_client_authentication::basic
+                    ? "basic"
+                    : "request_body")
+            << ", refresh_skew " << oauth->refresh_skew.count() << "s";
     else
         out << "none";
 
@@ -1116,6 +1222,9 @@ inline std::ostream& operator<<(std::ostream& os, const endpoint& e) {
     out << "\ncompression: " << (e.compression == compression::gzip ? "gzip" : "none")
         << "\nmax_body_size: " << e.max_body_size << " bytes"
         << "\nmax_response_body: " << e.max_response_body << " bytes";
+    if (e.insecure_allow_credentials_over_http)
+        out << "\ninsecure_allow_credentials_over_http: true (credentials may cross the network "
+               "in clear text)";
     out << "\ncircuit_breaker: ";
     if (e.circuit_breaker.failures > 0)
         out << "failures " << e.circuit_breaker.failures << ", cool_down "

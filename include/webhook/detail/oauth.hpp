@@ -1,0 +1,176 @@
+#ifndef WEBHOOK_DETAIL_OAUTH_HPP
+#define WEBHOOK_DETAIL_OAUTH_HPP
+
+#include <webhook/endpoint.hpp>
+#include <webhook/transport/request.hpp>
+#include <webhook/transport/url.hpp>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace webhook::detail {
+
+/// `application/x-www-form-urlencoded` (the WHATWG URL standard's serializer): unreserved
+/// bytes as they are, space as `+`, every other byte as `%XX`.
+inline void append_form_encoded(std::string& out, std::string_view in) {
+    constexpr char hex[] = "0123456789ABCDEF";
+    for (const char ch : in) {
+        const auto c = static_cast<unsigned char>(ch);
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '*' || c == '-' || c == '.' || c == '_') {
+            out += ch;
+        } else if (c == ' ') {
+            out += '+';
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+}
+
+/** The token request of the client credentials grant (RFC 6749 section 4.4.2): a form POST
+    of `grant_type=client_credentials`, the scope and audience when set, and the client's
+    credentials in a Basic header (each form-encoded first, as section 2.3.1 says) or in the
+    body. */
+inline http_request make_token_request(const oauth2_client_credentials& c,
+                                       const endpoint_url& token_url,
+                                       const request_headers& common) {
+    std::string body = "grant_type=client_credentials";
+    const auto parameter = [&](std::string_view name, std::string_view value) {
+        body += '&';
+        body += name;
+        body += '=';
+        append_form_encoded(body, value);
+    };
+    if (!c.scope.empty())
+        parameter("scope", c.scope);
+    if (!c.audience.empty())
+        parameter("audience", c.audience);
+    request_headers headers;
+    headers.user_agent(common.user_agent());
+    if (c.client_authentication == oauth2_client_authentication::basic) {
+        std::string id, password;
+        append_form_encoded(id, c.client_id);
+        append_form_encoded(password, c.client_secret.reveal());
+        headers.basic_auth(id, password);
+    } else {
+        parameter("client_id", c.client_id);
+        parameter("client_secret", c.client_secret.reveal());
+    }
+    http_request r = make_request(boost::beast::http::verb::post, token_url, std::move(body),
+                                  headers);
+    r.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
+    r.set(boost::beast::http::field::accept, "application/json");
+    return r;
+}
+
+/// An access token from a token endpoint.
+struct oauth_token {
+    std::string access_token;
+    /// Absent when the server does not say: the token is kept until a receiver refuses it.
+    std::optional<std::chrono::seconds> expires_in;
+};
+
+/** Reads a successful token response (RFC 6749 section 5.1): a JSON object with a string
+    `access_token` fit for a header, a `token_type` of `Bearer` (any case), and an optional
+    non-negative `expires_in`. Anything else is `error::token_request_failed`. */
+inline boost::system::result<oauth_token> parse_token_response(std::string_view body) {
+    const boost::system::error_code bad = error::token_request_failed;
+    boost::system::error_code ec;
+    const boost::json::value doc = boost::json::parse(body, ec);
+    const auto* obj = ec ? nullptr : doc.if_object();
+    if (!obj)
+        return bad;
+    const auto* token = obj->if_contains("access_token");
+    const auto* type = obj->if_contains("token_type");
+    if (!token || !token->is_string() || token->get_string().empty() || !type ||
+        !type->is_string())
+        return bad;
+    const std::string_view type_text = type->get_string();
+    if (type_text.size() != 6 || !iequals(type_text, "bearer"))
+        return bad;
+    oauth_token t;
+    t.access_token = token->get_string();
+    // RFC 6750's b64token: the only characters a Bearer header may carry.
+    for (const char c : t.access_token)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '='))
+            return bad;
+    if (const auto* expires = obj->if_contains("expires_in"); expires && !expires->is_null()) {
+        const auto seconds = expires->to_number<std::int64_t>(ec);
+        if (ec || seconds < 0)
+            return bad;
+        t.expires_in = std::chrono::seconds(seconds);
+    }
+    return t;
+}
+
+/** The dispatcher's cached access token and whether a fetch runs, so that any number of
+    requests share one token request. Pure state over `Clock`: the caller does the I/O and
+    holds the lock. */
+template <class Clock>
+class token_cache {
+public:
+    using time_point = typename Clock::time_point;
+    enum class state { ready, fetch, wait };
+
+    explicit token_cache(std::chrono::seconds refresh_skew) : skew_(refresh_skew) {}
+
+    /** `ready`: use `authorization()`; `fetch`: the caller starts the one token request and
+        later calls `fetched` or `failed`; `wait`: a token request runs already. */
+    state acquire(time_point now) {
+        if (fetching_)
+            return state::wait;
+        if (valid_ && (!expires_ || now < *expires_))
+            return state::ready;
+        fetching_ = true;
+        return state::fetch;
+    }
+
+    void fetched(const oauth_token& t, time_point now) {
+        fetching_ = false;
+        valid_ = true;
+        ++generation_;
+        authorization_.assign("Bearer ").append(t.access_token);
+        expires_.reset();
+        if (t.expires_in) {
+            // Replaced `skew` early; a token that lives less than the skew is used for half
+            // its life, and any for a second at least, so that fetches cannot run in a loop.
+            const auto life = *t.expires_in > skew_ ? *t.expires_in - skew_ : *t.expires_in / 2;
+            expires_ = now + std::max(life, std::chrono::seconds(1));
+        }
+    }
+
+    void failed() { fetching_ = false; }
+
+    /// A receiver refused the token of `generation`: fetch a new one, unless that happened.
+    void refused(std::uint64_t generation) {
+        if (generation == generation_)
+            valid_ = false;
+    }
+
+    /// `Bearer <token>`; valid after `acquire` said `ready`.
+    const std::string& authorization() const noexcept { return authorization_; }
+    /// Changes with every token fetched: a request knows whether its header is current.
+    std::uint64_t generation() const noexcept { return generation_; }
+
+private:
+    std::chrono::seconds skew_;
+    std::string authorization_;
+    std::optional<time_point> expires_;
+    std::uint64_t generation_ = 0;
+    bool valid_ = false;
+    bool fetching_ = false;
+};
+
+} // namespace webhook::detail
+
+#endif
