@@ -102,6 +102,7 @@ void check_same(const endpoint& a, const endpoint& b) {
     BOOST_TEST((a.circuit_breaker == b.circuit_breaker));
     BOOST_TEST((a.max_event_age == b.max_event_age));
     BOOST_TEST(a.insecure_allow_credentials_over_http == b.insecure_allow_credentials_over_http);
+    BOOST_TEST((a.signing == b.signing));
 }
 
 } // namespace
@@ -756,6 +757,7 @@ BOOST_AUTO_TEST_CASE(the_complete_document_of_the_reference_loads) {
                "data_location: root/result\n"
                "authentication: basic, username \"webhook\", password ***\n"
                "headers: X-Tenant: ***, X-Api-Key: ***\n"
+               "signing: none\n"
                "user_agent: \"acme-alerts/2.4\"\n"
                "timeouts: connect 5s, handshake 5s, request 20s, idle 2m\n"
                "retry: max_attempts 6, initial_delay 500ms, multiplier 3, max_delay 5m, "
@@ -825,6 +827,7 @@ BOOST_AUTO_TEST_CASE(the_printed_form_lists_every_setting_with_secrets_as_stars)
                "data_location: root/result\n"
                "authentication: basic, username \"webhook\", password ***\n"
                "headers: X-Api-Key: ***, X-Tenant: ***\n"
+               "signing: none\n"
                "user_agent: webhook/" WEBHOOK_VERSION_STRING " (default)\n"
                "timeouts: connect 5s, handshake 1500ms, request 1m, idle 2h\n"
                "retry: max_attempts 3, schedule 5s, 5m; max_delay unlimited, max_total_time "
@@ -858,6 +861,7 @@ BOOST_AUTO_TEST_CASE(the_printed_form_of_the_defaults) {
                "data_location: (empty: the event is the whole body)\n"
                "authentication: bearer, token ***\n"
                "headers: none\n"
+               "signing: none\n"
                "user_agent: \"acme/1\"\n"
                "timeouts: connect 10s, handshake 10s, request 30s, idle 30s\n"
                "retry: max_attempts 1, initial_delay 1s, multiplier 2, max_delay 1m, "
@@ -975,6 +979,61 @@ BOOST_AUTO_TEST_CASE(oauth2_client_credentials_problems_name_their_keys) {
     BOOST_TEST(problems_of(e) == "authentication.client_id: contains a control character\n"
                                  "authentication.client_secret: contains a control character\n"
                                  "authentication.refresh_skew: must not be negative");
+}
+
+BOOST_AUTO_TEST_CASE(signing_loads_both_schemes_with_keys_from_anywhere) {
+    ::setenv("WEBHOOK_TEST_SIGNING_KEY", "whsec_c2VjcmV0LWtleS1udW1iZXItdHdvLWZvci1yb3RhdGlvbg==", 1);
+    const endpoint standard = webhook::load_endpoint(R"({"url": "https://hooks.example.com/in",
+        "signing": {"type": "standard_webhooks",
+                    "keys": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                             {"key_env": "WEBHOOK_TEST_SIGNING_KEY"}]}})");
+    BOOST_TEST((standard.signing ==
+                webhook::signing(webhook::standard_webhooks_signing{
+                    {"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     "whsec_c2VjcmV0LWtleS1udW1iZXItdHdvLWZvci1yb3RhdGlvbg=="}})));
+    BOOST_TEST(printed(standard).find("\nsigning: standard_webhooks, keys ***, ***\n") !=
+               std::string::npos);
+
+    const endpoint hmac = webhook::load_endpoint(R"({"url": "https://hooks.example.com/in",
+        "signing": {"type": "hmac", "key": "k3y", "header": "X-Hub-Signature-256",
+                    "algorithm": "sha512", "encoding": "base64", "prefix": "",
+                    "timestamp_header": "X-Hub-Timestamp"}})");
+    const webhook::hmac_header_signing expected{.header = "X-Hub-Signature-256",
+                                                .algorithm = webhook::hmac_algorithm::sha512,
+                                                .encoding = webhook::signature_encoding::base64,
+                                                .prefix = "",
+                                                .key = "k3y",
+                                                .timestamp_header = "X-Hub-Timestamp"};
+    BOOST_TEST((hmac.signing == webhook::signing(expected)));
+    BOOST_TEST(printed(hmac).find("\nsigning: hmac, header \"X-Hub-Signature-256\", sha512, "
+                                  "base64, prefix \"\", key ***, timestamp_header "
+                                  "\"X-Hub-Timestamp\"\n") != std::string::npos,
+               printed(hmac));
+}
+
+BOOST_AUTO_TEST_CASE(signing_problems_name_the_key_by_position_and_never_quote_it) {
+    const std::string head = R"({"url": "https://hooks.example.com/in", "signing": )";
+    const std::string bad = problems_of(head + R"({"type": "standard_webhooks",
+        "keys": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_SHORT", 7]}})");
+    BOOST_TEST(bad.starts_with("signing.keys[2]: must be a string"), bad);
+    BOOST_TEST(problems_of(head + R"({"type": "standard_webhooks", "keys": ["whsec_SHORT"]}})")
+                   .starts_with("signing.keys[0]: "));
+    BOOST_TEST(problems_of(head + R"({"type": "standard_webhooks", "keys": ["whsec_SHORT"]}})")
+                   .find("SHORT") == std::string::npos);
+    BOOST_TEST(problems_of(head + R"({"type": "hmac"}})") ==
+               "signing.key: is required (or key_env, or key_file)");
+    BOOST_TEST(problems_of(head + R"({"type": "hmac", "key": "k", "algorithm": "md5"}})") ==
+               R"(signing.algorithm: must be "sha256" or "sha512")");
+    BOOST_TEST(problems_of(head + R"({"type": "standard_webhooks", "key": "k", "keys": []}})")
+                   .starts_with("signing.key: is not used with type \"standard_webhooks\""));
+    BOOST_TEST(problems_of(head + R"({"type": "pgp"}})") ==
+               R"(signing.type: must be "none", "standard_webhooks" or "hmac")");
+    // Signed requests over plain http to another host could be captured and replayed.
+    BOOST_TEST(problems_of(R"({"url": "http://hooks.example.com/in",
+        "signing": {"type": "hmac", "key": "k"}})") ==
+               "signing: signed requests would go over plain http to a host that is not "
+               "loopback, open to capture and replay (use https, or set "
+               "insecure_allow_credentials_over_http)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

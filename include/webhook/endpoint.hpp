@@ -4,6 +4,7 @@
 #include <webhook/circuit.hpp>
 #include <webhook/data_path.hpp>
 #include <webhook/retry.hpp>
+#include <webhook/signing.hpp>
 #include <webhook/secret.hpp>
 #include <webhook/transport/options.hpp>
 
@@ -145,6 +146,9 @@ struct endpoint {
     data_path data_location{};
     webhook::authentication authentication = no_auth{};
     std::vector<header_field> headers{};
+    /** Signs every attempt, so that receivers can check where it came from and that it was
+        not replayed: Standard Webhooks or an HMAC header (see `signing.hpp`). Off by default. */
+    webhook::signing signing = no_signing{};
     /// Empty: `webhook/<version>`.
     std::string user_agent{};
     timeout_options timeouts{};
@@ -165,9 +169,9 @@ struct endpoint {
     std::size_t max_body_size = 1024 * 1024;
     /// Response bodies larger than this end the attempt with an error.
     std::size_t max_response_body = 1024 * 1024;
-    /** Allows credentials (authentication, an OAuth token URL) to go over plain `http://` to
-        a host that is not loopback. Off: such an endpoint is a configuration error, because
-        anyone on the path could read them. */
+    /** Allows credentials (authentication, an OAuth token URL) and signed requests to go over
+        plain `http://` to a host that is not loopback. Off: such an endpoint is a
+        configuration error, because anyone on the path could read or replay them. */
     bool insecure_allow_credentials_over_http = false;
     /** Stops sending to a receiver that keeps failing: after `failures` consecutive failed
         attempts no request is sent for `cool_down`, then one probe. Events wait meanwhile

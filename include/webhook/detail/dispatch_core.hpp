@@ -11,6 +11,7 @@
 #include <webhook/detail/url_template.hpp>
 #include <webhook/endpoint.hpp>
 #include <webhook/retry.hpp>
+#include <webhook/signing.hpp>
 #include <webhook/spool.hpp>
 #include <webhook/transport/request.hpp>
 #include <webhook/transport/transport.hpp>
@@ -63,7 +64,8 @@ public:
           options_(std::move(options)), url_(std::move(url)), linger_timer_(std::in_place, strand_),
           bucket_(config_.rate_limit.per_second, std::max<std::size_t>(config_.rate_limit.burst, 1),
                   clock::now()),
-          breaker_(config_.circuit_breaker), rng_(std::random_device{}()) {
+          breaker_(config_.circuit_breaker), signer_(request_signer::make(config_.signing)),
+          rng_(std::random_device{}()) {
         make_transport();
         const request_headers headers = make_headers();
         if (const auto* oauth = std::get_if<oauth2_client_credentials>(&config_.authentication))
@@ -686,6 +688,12 @@ private:
             return;
         }
         s.attempt_start = clock::now();
+        if (signer_.enabled()) // each attempt anew: its timestamp is the time it is sent
+            signer_.sign(s.request, s.events.front().id.view(),
+                         std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count(),
+                         s.request.body(), sign_buffers_);
         send_request(url_.origin(), s.request,
                      [self = this->shared_from_this(), &s, generation](
                          boost::system::error_code ec, http_response response) {
@@ -947,6 +955,8 @@ private:
     dispatcher_counters counters_;
     token_bucket<clock> bucket_;
     circuit_breaker<clock> breaker_;
+    const request_signer signer_;
+    sign_buffers sign_buffers_; // on the strand
     std::mt19937_64 rng_;
     bool stopping_ = false;
     int flushing_ = 0;

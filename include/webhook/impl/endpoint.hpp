@@ -244,6 +244,13 @@ inline std::vector<config_problem> validate(const endpoint& e) {
         problem("authentication",
                 "would be sent over plain http to a host that is not loopback, readable by "
                 "anyone on the path (use https, or set insecure_allow_credentials_over_http)");
+    for (auto& p : validate(e.signing))
+        problem("signing." + p.path, std::move(p.message));
+    if (!std::holds_alternative<no_signing>(e.signing) && url_exposes_credentials &&
+        !e.insecure_allow_credentials_over_http)
+        problem("signing",
+                "signed requests would go over plain http to a host that is not loopback, open "
+                "to capture and replay (use https, or set insecure_allow_credentials_over_http)");
     for (std::size_t i = 0; i < e.headers.size(); ++i) {
         const header_field& h = e.headers[i];
         const std::string at = "headers[" + std::to_string(i) + "]";
@@ -761,6 +768,100 @@ private:
             renames_.resize(renames_before);
     }
 
+    /** `{"type": "standard_webhooks", "keys": [...]}`, each key a string or an object with
+        `key`, `key_env` or `key_file`; or `{"type": "hmac", "key": ..., "header": ...}`. */
+    void load_signing(const value& v, const std::string& path) {
+        const object* obj = v.if_object();
+        if (!obj) {
+            problem(path, "must be an object with a \"type\"");
+            return;
+        }
+        static constexpr std::string_view type_names[] = {"none", "standard_webhooks", "hmac"};
+        const value* type_value = obj->if_contains("type");
+        if (!type_value || type_value->is_null()) {
+            problem(key_path(path, "type"),
+                    "is required: \"none\", \"standard_webhooks\" or \"hmac\"");
+            return;
+        }
+        const auto type = choice(*type_value, key_path(path, "type"),
+                                 {type_names[0], type_names[1], type_names[2]});
+        if (!type)
+            return;
+        const names all = {"type",      "keys",   "key",      "key_env", "key_file",
+                           "header",    "prefix", "algorithm", "encoding", "timestamp_header"};
+        const names none_keys = {"type"};
+        const names standard_keys = {"type", "keys"};
+        const names hmac_keys = {"type",      "key",    "key_env",  "key_file",
+                                 "header",    "prefix", "algorithm", "encoding",
+                                 "timestamp_header"};
+        const names known = *type == 0 ? none_keys : *type == 1 ? standard_keys : hmac_keys;
+        for (const auto& member : *obj) {
+            const std::string_view key = member.key();
+            if (contains(known, key))
+                continue;
+            if (contains(all, key))
+                problem(key_path(path, key),
+                        "is not used with type \"" + std::string(type_names[*type]) + "\"");
+            else
+                unknown_key(key_path(path, key), key, known);
+        }
+        const std::size_t before = mark();
+        if (*type == 0) {
+            e.signing = no_signing{};
+        } else if (*type == 1) {
+            standard_webhooks_signing standard;
+            const value* keys = obj->if_contains("keys");
+            const std::string at = key_path(path, "keys");
+            if (!keys || keys->is_null()) {
+                problem(at, "is required: an array of whsec_ or whsk_ keys");
+            } else if (const auto* arr = keys->if_array()) {
+                for (std::size_t i = 0; i < arr->size(); ++i) {
+                    const std::string item = index_path(at, i);
+                    const std::string member = "signing.keys[" + std::to_string(i) + "]";
+                    const value& k = (*arr)[i];
+                    if (k.is_string()) {
+                        standard.keys.emplace_back(std::string(k.get_string()));
+                        renames_.emplace_back(member, item);
+                    } else if (const auto* ko = k.if_object()) {
+                        for (const auto& m : *ko)
+                            if (!contains({"key", "key_env", "key_file"}, m.key()))
+                                unknown_key(key_path(item, m.key()), m.key(),
+                                            {"key", "key_env", "key_file"});
+                        if (auto key = secret_from(*ko, item, "key", member))
+                            standard.keys.push_back(std::move(*key));
+                    } else {
+                        problem(item, "must be a string, or an object with key, key_env or "
+                                      "key_file");
+                    }
+                }
+            } else {
+                problem(at, "must be an array of keys");
+            }
+            if (clean_since(before))
+                e.signing = std::move(standard);
+        } else {
+            hmac_header_signing hmac;
+            if (auto key = secret_from(*obj, path, "key", "signing.key"))
+                hmac.key = std::move(*key);
+            const auto text = [&](std::string_view key, std::string& out) {
+                if (const value* x = obj->if_contains(key); x && !x->is_null())
+                    if (auto t = string(*x, key_path(path, key)))
+                        out = std::move(*t);
+            };
+            text("header", hmac.header);
+            text("prefix", hmac.prefix);
+            text("timestamp_header", hmac.timestamp_header);
+            if (const value* x = obj->if_contains("algorithm"); x && !x->is_null())
+                if (const auto a = choice(*x, key_path(path, "algorithm"), {"sha256", "sha512"}))
+                    hmac.algorithm = *a == 0 ? hmac_algorithm::sha256 : hmac_algorithm::sha512;
+            if (const value* x = obj->if_contains("encoding"); x && !x->is_null())
+                if (const auto c = choice(*x, key_path(path, "encoding"), {"hex", "base64"}))
+                    hmac.encoding = *c == 0 ? signature_encoding::hex : signature_encoding::base64;
+            if (clean_since(before))
+                e.signing = std::move(hmac);
+        }
+    }
+
     void load_headers(const value& v, const std::string& path) {
         if (const auto* arr = v.if_array()) {
             for (std::size_t i = 0; i < arr->size(); ++i)
@@ -861,7 +962,7 @@ inline void endpoint_loader::load(const boost::json::value& root) {
     bool max_in_flight_given = false;
     // clang-format off
     const names top = {"url", "method", "data_format", "data_location", "authentication",
-                       "headers", "user_agent", "timeouts", "retry", "tls", "proxy",
+                       "headers", "signing", "user_agent", "timeouts", "retry", "tls", "proxy",
                        "max_in_flight", "ordered", "queue", "rate_limit", "batch", "compression",
                        "max_body_size", "max_response_body", "circuit_breaker",
                        "max_event_age", "insecure_allow_credentials_over_http"};
@@ -898,6 +999,8 @@ inline void endpoint_loader::load(const boost::json::value& root) {
             load_authentication(v, at);
         } else if (key == "headers") {
             load_headers(v, at);
+        } else if (key == "signing") {
+            load_signing(v, at);
         } else if (key == "user_agent") {
             if (auto s = string(v, at))
                 e.user_agent = std::move(*s);
@@ -1146,6 +1249,21 @@ inline std::ostream& operator<<(std::ostream& os, const endpoint& e) {
         const std::string& name = e.headers[i].name;
         out << (i == 0 ? "" : ", ") << (check_header(name, "") ? quote_for_message(name) : name)
             << ": " << e.headers[i].value;
+    }
+    out << "\nsigning: ";
+    if (const auto* standard = std::get_if<standard_webhooks_signing>(&e.signing)) {
+        out << "standard_webhooks, keys";
+        for (std::size_t i = 0; i < standard->keys.size(); ++i)
+            out << (i == 0 ? " " : ", ") << standard->keys[i];
+    } else if (const auto* hmac = std::get_if<hmac_header_signing>(&e.signing)) {
+        out << "hmac, header " << quote_for_message(hmac->header) << ", "
+            << (hmac->algorithm == hmac_algorithm::sha256 ? "sha256" : "sha512") << ", "
+            << (hmac->encoding == signature_encoding::hex ? "hex" : "base64") << ", prefix "
+            << quote_for_message(hmac->prefix) << ", key " << hmac->key;
+        if (!hmac->timestamp_header.empty())
+            out << ", timestamp_header " << quote_for_message(hmac->timestamp_header);
+    } else {
+        out << "none";
     }
     out << "\nuser_agent: "
         << (e.user_agent.empty() ? std::string("webhook/" WEBHOOK_VERSION_STRING " (default)")
