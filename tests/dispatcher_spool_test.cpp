@@ -8,6 +8,7 @@
 #include "support/print.hpp"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -267,6 +268,74 @@ BOOST_AUTO_TEST_CASE(send_and_async_send_do_not_go_through_the_spool) {
     test_dispatcher d{make_endpoint(), f.options()};
     BOOST_TEST(d.send(inc001).ok());
     BOOST_TEST(f.spool->appends() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(dispatchers_sharing_a_spool_split_the_events_and_each_is_delivered_once) {
+    // Two dispatchers stand for two processes on one shared spool. A posts everything but
+    // holds only a few (its requests hang); B, started later, posts nothing and takes the rest.
+    auto spool = std::make_shared<shared_memory_spool>();
+    webhook::endpoint e = make_endpoint();
+    e.max_in_flight = 2;
+    outcome_log log_a, log_b;
+    auto options_a = log_a.options();
+    auto options_b = log_b.options();
+    options_a.spool = options_b.spool = spool;
+    test_dispatcher a{e, options_a};
+    a.transport().log().set_default(step::held(200));
+    constexpr std::size_t events = 40;
+    for (std::size_t i = 0; i < events; ++i)
+        BOOST_REQUIRE(a.post(inc001));
+    BOOST_TEST(spool->appends() == events);
+    BOOST_TEST(a.counters().spooled == 0u); // not counted: any process may take them
+    BOOST_REQUIRE(a.transport().log().wait_for_held(2));
+    BOOST_TEST(a.flush(20ms) == false); // its requests hang
+    // A reads only while its queue is shorter than its slots: a few helpings at most.
+    const std::size_t in_a = a.counters().in_flight + a.counters().queued;
+    BOOST_TEST(in_a >= 2u);
+    BOOST_TEST(in_a <= 8u);
+
+    test_dispatcher b{e, options_b};
+    BOOST_REQUIRE(log_b.wait_for(events - in_a));
+    BOOST_TEST(b.flush(10s));
+    a.transport().log().set_default(step::ok(200));
+    while (a.transport().log().held_count() > 0)
+        a.transport().log().release();
+    BOOST_REQUIRE(a.flush(10s));
+
+    const auto from_a = log_a.all();
+    const auto from_b = log_b.all();
+    BOOST_TEST(from_a.size() == in_a);
+    BOOST_TEST(from_b.size() == events - in_a);
+    std::set<std::string> ids;
+    for (const auto* list : {&from_a, &from_b})
+        for (const auto& d : *list) {
+            BOOST_TEST(d.ok());
+            ids.insert(std::string(d.id.view()));
+        }
+    BOOST_TEST(ids.size() == events); // no event twice
+    BOOST_TEST(spool->held().empty());
+    BOOST_TEST(spool->acks() == events);
+}
+
+BOOST_AUTO_TEST_CASE(a_dispatcher_on_a_shared_spool_polls_it_for_the_events_of_others) {
+    auto spool = std::make_shared<shared_memory_spool>();
+    outcome_log log;
+    auto options = log.options();
+    options.spool = spool;
+    test_dispatcher d{make_endpoint(), options};
+    BOOST_TEST(d.flush(20ms)); // nothing of its own
+    // Another process appends: this one learns of it when it next polls.
+    webhook::spool_record r;
+    r.id = webhook::event_id(std::chrono::system_clock::now(), 1, 2);
+    r.payload = inc001_payload;
+    r.created = std::chrono::system_clock::now();
+    BOOST_REQUIRE(spool->append(r));
+    const auto reads = spool->reads();
+    manual_clock::advance(100ms);
+    BOOST_REQUIRE(log.wait_for(1));
+    BOOST_TEST(spool->reads() > reads);
+    BOOST_TEST(log.all()[0].id == r.id);
+    BOOST_TEST(d.transport().log().requests()[0].request.body() == inc001_body);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

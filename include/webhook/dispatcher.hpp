@@ -38,6 +38,9 @@ struct dispatcher_options {
         (e.g. a `file_spool`). Events it holds from an earlier run are delivered again, with
         their ids, from construction on. Empty: events are kept in memory only. */
     any_spool spool;
+    /** With a spool that several processes share (`any_spool::shared()`, e.g. `redis_spool`):
+        how often it is read while it has nothing for this process. */
+    std::chrono::milliseconds spool_poll_interval{100};
     /** Where posted events that fail for good (refused, gone, retries exhausted, expired) are
         written, with their last status and error, for `requeue` later. Empty: none kept. */
     any_spool dead_letters;

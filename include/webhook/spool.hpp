@@ -56,6 +56,19 @@ concept spool = requires(S& s, const spool_record& r, std::uint64_t seq, std::si
     { s.read(seq, max, out) } -> std::same_as<boost::system::error_code>;
 };
 
+/** Whether `S` is a spool that several processes read at once (it declares
+    `static constexpr bool shared = true`, as `redis_spool` does). The dispatcher then reads it
+    whenever it has room and polls it when it is empty, instead of counting its own appends:
+    any process may deliver what another appended. `read`'s `from` is ignored, and a record's
+    `sequence` is only a handle for `ack` in the process that read it. */
+template <class S>
+inline constexpr bool is_shared_spool_v = [] {
+    if constexpr (requires { S::shared; })
+        return bool(S::shared);
+    else
+        return false;
+}();
+
 /** A shared handle to any `spool`, so that a dispatcher's options can name one without a
     template parameter. Empty by default: no spool, events are kept in memory only. */
 class any_spool {
@@ -64,9 +77,13 @@ public:
 
     template <spool S>
     any_spool(std::shared_ptr<S> s) // NOLINT(google-explicit-constructor): a handle
-        : impl_(s ? std::make_shared<model<S>>(std::move(s)) : nullptr) {}
+        : impl_(s ? std::make_shared<model<S>>(std::move(s)) : nullptr),
+          shared_(is_shared_spool_v<S>) {}
 
     explicit operator bool() const noexcept { return impl_ != nullptr; }
+
+    /// Whether several processes read this spool (see `is_shared_spool_v`).
+    bool shared() const noexcept { return shared_; }
 
     boost::system::result<std::uint64_t> append(const spool_record& r) const {
         return impl_->append(r);
@@ -100,6 +117,7 @@ private:
     };
 
     std::shared_ptr<concept_base> impl_;
+    bool shared_ = false;
 };
 
 } // namespace webhook

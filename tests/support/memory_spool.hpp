@@ -8,6 +8,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <vector>
 
 namespace webhook::test {
@@ -95,6 +96,35 @@ private:
 };
 
 static_assert(spool<memory_spool>);
+
+/** A `memory_spool` that several dispatchers read at once, as processes share a Redis stream:
+    `read` ignores `from` and hands each record to one reader only. */
+class shared_memory_spool : public memory_spool {
+public:
+    static constexpr bool shared = true;
+
+    boost::system::error_code read(std::uint64_t, std::size_t max,
+                                   std::vector<spool_record>& out) {
+        std::vector<spool_record> all;
+        if (const auto ec = memory_spool::read(0, std::size_t(-1), all)) {
+            out.clear();
+            return ec;
+        }
+        std::lock_guard lock(mutex_);
+        out.clear();
+        for (auto& r : all)
+            if (out.size() < max && handed_.insert(r.sequence).second)
+                out.push_back(std::move(r));
+        return {};
+    }
+
+private:
+    std::mutex mutex_;
+    std::set<std::uint64_t> handed_;
+};
+
+static_assert(spool<shared_memory_spool> && is_shared_spool_v<shared_memory_spool>);
+static_assert(!is_shared_spool_v<memory_spool>);
 
 } // namespace webhook::test
 

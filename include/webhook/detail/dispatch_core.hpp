@@ -80,13 +80,13 @@ public:
         }
         if constexpr (!async_transport<Transport>)
             blocking_pool_.emplace(slots);
-        if (options_.spool)
+        if (options_.spool && !shared_)
             count_replay();
     }
 
     /// Starts delivering what the spool kept from an earlier run. Once, after construction.
     void start() {
-        if (unread_ > 0)
+        if (unread_ > 0 || shared_) // a shared spool may hold events of other processes
             schedule_pump();
     }
 
@@ -163,7 +163,7 @@ public:
             given = id ? *id : new_id_locked();
             // Counted before the append, so that a reader never sees more read than written.
             ++counters_.accepted;
-            ++unread_;
+            ++(shared_ ? appends_ : unread_);
         }
         fill_record(record, given, std::chrono::system_clock::now(), target, payload);
         const auto appended = options_.spool.append(record);
@@ -172,7 +172,7 @@ public:
             std::lock_guard lock(mutex_);
             if (!appended) {
                 --counters_.accepted;
-                --unread_;
+                --(shared_ ? appends_ : unread_);
                 ++counters_.rejected;
                 if (idle_locked())
                     settled_.notify_all();
@@ -349,7 +349,8 @@ private:
 
     /// Nothing spooled, queued, in flight, or settled but not yet reported.
     bool idle_locked() const {
-        return unread_ == 0 && queue_.empty() && in_flight_ == 0 && reporting_ == 0;
+        return unread_ == 0 && drained_ == appends_ && queue_.empty() && in_flight_ == 0 &&
+               reporting_ == 0;
     }
 
     /// Why an event of `payload` cannot be accepted now, if it cannot.
@@ -389,11 +390,20 @@ private:
         read outside the lock, so that posting never waits for it. */
     void refill() {
         std::size_t room = 0;
+        std::uint64_t appends = 0;
         {
             std::lock_guard lock(mutex_);
-            if (unread_ == 0 || queue_.size() >= config_.queue.capacity)
+            if ((unread_ == 0 && !shared_) || queue_.size() >= config_.queue.capacity)
                 return;
             room = std::min(config_.queue.capacity - queue_.size(), read_chunk);
+            if (shared_) {
+                // Taken in small helpings, so that other processes share the work and a
+                // process that dies leaves little for them to claim.
+                if (queue_.size() >= slots_.size())
+                    return;
+                room = std::min(room, 2 * slots_.size());
+            }
+            appends = appends_;
         }
         if (options_.spool.read(next_read_, room, spool_buffer_)) {
             // Kept unread: tried again in a second (or at the next pump), so that a passing
@@ -404,6 +414,14 @@ private:
         }
         const auto now = std::chrono::system_clock::now();
         std::lock_guard lock(mutex_);
+        if (shared_ && spool_buffer_.empty()) {
+            // Everything appended before this read was taken, by this process or another.
+            drained_ = appends;
+            if (idle_locked())
+                settled_.notify_all();
+            arm_linger(clock::now() + options_.spool_poll_interval);
+            return;
+        }
         for (spool_record& r : spool_buffer_) {
             const auto age =
                 std::max(now - r.created, std::chrono::system_clock::duration::zero());
@@ -413,8 +431,10 @@ private:
             p.payload.swap(r.payload); // the record's buffer goes back to the spool's reads
             p.target.swap(r.target);
             queue_.push_back(std::move(p));
-            next_read_ = r.sequence + 1;
-            --unread_;
+            if (!shared_) {
+                next_read_ = r.sequence + 1;
+                --unread_;
+            }
         }
     }
 
@@ -970,6 +990,11 @@ private:
     // The spool (when there is one): events appended or replayed and not yet read back.
     static constexpr std::size_t read_chunk = 256;
     std::uint64_t unread_ = 0;
+    // A shared spool: its events are not counted (any process may take them). Appends made,
+    // and those made before the last read that found nothing; equal when drained.
+    const bool shared_ = options_.spool && options_.spool.shared();
+    std::uint64_t appends_ = 0;
+    std::uint64_t drained_ = 0;
     std::uint64_t next_read_ = 0;             // on the strand
     std::vector<spool_record> spool_buffer_; // on the strand
 };
