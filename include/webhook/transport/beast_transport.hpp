@@ -28,7 +28,9 @@ struct beast_transport_access;
     connection pool per origin.
 
     Pooling: an idle connection is reused (the most recently used first); name resolution is
-    done once per origin and reused. When a reused connection fails before a single byte of
+    done once per origin and reused (names in `beast_transport_options::hosts` are not asked
+    of DNS). With `beast_transport_options::destinations`, the addresses are checked at every
+    new connection. When a reused connection fails before a single byte of
     the response has arrived (typically because the server closed it while it was idle), the
     request is sent again on a fresh connection; once any byte of a response has arrived, the
     error is reported instead, because the server may have acted on the request.
@@ -61,7 +63,9 @@ public:
 
         Completion signature: `void(boost::system::error_code, http_response)`. Errors include
         `boost::beast::error::timeout`, `error::response_body_too_large`,
-        `error::proxy_connect_failed`, name resolution, connection, TLS and HTTP parse errors.
+        `error::proxy_connect_failed`, `error::address_not_allowed` (refused by
+        `beast_transport_options::destinations`, before any connection), name resolution,
+        connection, TLS and HTTP parse errors.
         An HTTP status is never an error here. `request` must stay valid until completion.
     */
     template <class CompletionToken>

@@ -3,6 +3,7 @@
 
 #include <webhook/error.hpp>
 #include <webhook/transport/detail/beast_op.hpp>
+#include <webhook/transport/options.hpp>
 #include <webhook/transport/origin.hpp>
 #include <webhook/transport/request.hpp>
 #include <webhook/transport/url.hpp>
@@ -21,6 +22,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -37,6 +39,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <future>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -229,6 +232,10 @@ public:
     /// Ends `op` with operation_aborted as soon as possible (a terminal cancellation). Called
     /// on the executor of the steps, while `op` runs.
     virtual void cancel(send_op_base& op) noexcept = 0;
+    /// For tests: replaces `beast_transport_options::hosts`, as a change in DNS would (cached
+    /// resolutions stay). Blocks until done on the executor of the steps, which must be running
+    /// on another thread.
+    virtual void set_hosts(std::vector<host_mapping> hosts) = 0;
 
     /// The transport's executor, as handlers see it by default.
     const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
@@ -332,6 +339,16 @@ public:
         else if (op.conn) // whatever the connection does (connect, TLS, request) ends now
             conn_of(op).close();
         // Else it resolves a name: it ends when the resolver answers.
+    }
+
+    void set_hosts(std::vector<host_mapping> hosts) override {
+        std::promise<void> done;
+        auto finished = done.get_future();
+        boost::asio::post(strand_, [&] {
+            options_.hosts = std::move(hosts);
+            done.set_value();
+        });
+        finished.wait();
     }
 
 private:
@@ -544,13 +561,28 @@ private:
             next->wait_timer->cancel();
     }
 
-    // --- A new connection: resolve (once per origin), TCP, proxy CONNECT, TLS.
+    // --- A new connection: resolve (once per origin), check, TCP, proxy CONNECT, TLS.
+
+    /// What follows a resolution: checking the destination's addresses against the policy
+    /// before going through the proxy, or connecting to the addresses.
+    enum class after_resolve { check, connect };
 
     void connect(op_ptr op) {
-        auto& target = connect_target(entry_of(*op));
+        auto& e = entry_of(*op);
         connection::arm(conn_ptr(*op), clock::now() + options_.connect_timeout);
-        if (target.resolved)
-            return connect_tcp(std::move(op));
+        // Through a proxy with the guard on, the destination's own addresses are checked
+        // first (the proxy resolves the name again: see beast_transport_options::proxy).
+        if (proxy_ && options_.destinations.public_only)
+            return resolve(std::move(op), e, after_resolve::check);
+        resolve(std::move(op), connect_target(e), after_resolve::connect);
+    }
+
+    /// The addresses of `target`, from the cache, a running resolution, `hosts` or DNS.
+    void resolve(op_ptr op, entry& target, after_resolve next) {
+        // A check is made on a fresh resolution for every connection through the proxy: the
+        // cache would be as old as the last connect failure, and the proxy resolves anew.
+        if (target.resolved && next == after_resolve::connect)
+            return on_addresses(std::move(op), target, next);
         bool start_resolving = false;
         {
             std::lock_guard lock(mutex_);
@@ -565,9 +597,14 @@ private:
         }
         if (!start_resolving) { // another request resolves this name right now: wait for it
             const auto until = conn_of(*op).deadline;
-            return wait(std::move(op), until, [this](op_ptr o, bool expired) {
-                on_resolution_waited(std::move(o), expired);
+            return wait(std::move(op), until, [this, &target, next](op_ptr o, bool expired) {
+                on_resolution_waited(std::move(o), target, next, expired);
             });
+        }
+        if (!options_.hosts.empty()) {
+            if (const host_mapping* m = mapping_of(target.where.host))
+                return on_resolved(std::move(op), target, next, mapped_error(*m),
+                                   mapped_results(*m, target.where));
         }
         if (!target.resolver)
             target.resolver.emplace(strand_);
@@ -575,14 +612,38 @@ private:
         const std::string port = std::to_string(target.where.port);
         target.resolver->async_resolve(
             host, port,
-            [this, op = std::move(op)](boost::system::error_code ec,
-                                       tcp::resolver::results_type results) mutable {
-                on_resolved(std::move(op), ec, std::move(results));
+            [this, &target, next, op = std::move(op)](boost::system::error_code ec,
+                                                      tcp::resolver::results_type results) mutable {
+                on_resolved(std::move(op), target, next, ec, std::move(results));
             });
     }
 
-    void on_resolved(op_ptr op, boost::system::error_code ec, tcp::resolver::results_type results) {
-        auto& target = connect_target(entry_of(*op));
+    const host_mapping* mapping_of(const std::string& host) const noexcept {
+        for (const auto& m : options_.hosts)
+            if (boost::beast::iequals(m.host, host))
+                return &m;
+        return nullptr;
+    }
+
+    static boost::system::error_code mapped_error(const host_mapping& m) noexcept {
+        if (m.addresses.empty())
+            return boost::asio::error::host_not_found;
+        return {};
+    }
+
+    static tcp::resolver::results_type mapped_results(const host_mapping& m,
+                                                      const webhook::origin& where) {
+        std::vector<tcp::endpoint> endpoints;
+        endpoints.reserve(m.addresses.size());
+        for (const auto& a : m.addresses)
+            endpoints.emplace_back(a, where.port);
+        // create() is public, if undocumented: the way to make results of one's own.
+        return tcp::resolver::results_type::create(endpoints.begin(), endpoints.end(), where.host,
+                                                   std::to_string(where.port));
+    }
+
+    void on_resolved(op_ptr op, entry& target, after_resolve next, boost::system::error_code ec,
+                     tcp::resolver::results_type results) {
         std::deque<send_op_base*> waiters;
         {
             std::lock_guard lock(mutex_);
@@ -598,11 +659,10 @@ private:
             w->wait_timer->cancel();
         if (ec)
             return fail(std::move(op), ec);
-        connect_tcp(std::move(op));
+        on_addresses(std::move(op), target, next);
     }
 
-    void on_resolution_waited(op_ptr op, bool expired) {
-        auto& target = connect_target(entry_of(*op));
+    void on_resolution_waited(op_ptr op, entry& target, after_resolve next, bool expired) {
         bool closed = false;
         {
             std::lock_guard lock(mutex_);
@@ -612,7 +672,7 @@ private:
         if (closed || op->cancelled)
             return fail(std::move(op), boost::asio::error::operation_aborted);
         if (target.resolved)
-            return connect_tcp(std::move(op));
+            return on_addresses(std::move(op), target, next);
         if (expired || conn_of(*op).timed_out)
             return fail(std::move(op), boost::beast::error::timeout);
         if (target.resolving) { // a new resolution started meanwhile: wait for that one
@@ -622,8 +682,9 @@ private:
                 op->waiting_in = &target.resolve_waiters;
             }
             const auto until = conn_of(*op).deadline;
-            return wait(std::move(op), until,
-                        [this](op_ptr o, bool e) { on_resolution_waited(std::move(o), e); });
+            return wait(std::move(op), until, [this, &target, next](op_ptr o, bool e) {
+                on_resolution_waited(std::move(o), target, next, e);
+            });
         }
         const auto ec = target.resolve_error
                             ? target.resolve_error
@@ -631,13 +692,62 @@ private:
         fail(std::move(op), ec);
     }
 
-    void connect_tcp(op_ptr op) {
-        auto& target = connect_target(entry_of(*op));
+    /// `target` has addresses: check them (through a proxy) or connect to them.
+    void on_addresses(op_ptr op, entry& target, after_resolve next) {
+        if (next == after_resolve::connect)
+            return connect_tcp(std::move(op), target);
+        // The proxy may connect to any of the addresses: each must be permitted.
+        for (const auto& r : *target.resolved)
+            if (!options_.destinations.permits(r.endpoint().address()))
+                return refuse(std::move(op), target);
+        resolve(std::move(op), connect_target(entry_of(*op)), after_resolve::connect);
+    }
+
+    /// Ends `op` with address_not_allowed before any connection. `target`'s addresses are
+    /// forgotten, so that the next request resolves the name again (it may have moved to a
+    /// permitted address); requests waiting for this resolution end the same way. Except when
+    /// `target` is the proxy itself, named as a destination: its addresses serve the other
+    /// requests still (and a check never uses the cache).
+    void refuse(op_ptr op, entry& target) {
+        if (&target != proxy_entry_) {
+            target.resolved.reset();
+            target.resolve_error = error::address_not_allowed;
+        }
+        fail(std::move(op), error::address_not_allowed);
+    }
+
+    /// Keeps the addresses of `results` the policy permits; false if none is left. Allocates
+    /// only when some are dropped.
+    bool keep_permitted(tcp::resolver::results_type& results) const {
+        const auto& policy = options_.destinations;
+        std::size_t permitted = 0;
+        for (const auto& r : results)
+            permitted += policy.permits(r.endpoint().address()) ? 1 : 0;
+        if (permitted == results.size())
+            return true;
+        if (permitted == 0)
+            return false;
+        std::vector<tcp::endpoint> kept;
+        kept.reserve(permitted);
+        for (const auto& r : results)
+            if (policy.permits(r.endpoint().address()))
+                kept.push_back(r.endpoint());
+        const auto& first = *results.begin();
+        results = tcp::resolver::results_type::create(kept.begin(), kept.end(), first.host_name(),
+                                                      first.service_name());
+        return true;
+    }
+
+    void connect_tcp(op_ptr op, entry& target) {
         auto& c = conn_of(*op);
         if (c.timed_out || op->cancelled)
             return fail(std::move(op), boost::beast::error::timeout); // fail() tells which
-        const auto results = *target.resolved; // shared with the cache: copying is cheap
-        const send_op_base* o = op.get();      // before `op` moves into the handler
+        auto results = *target.resolved; // shared with the cache: copying is cheap
+        // Direct connections: the destination's addresses, checked on every connect, so that
+        // a re-resolution is checked too. (The proxy's address is exempt.)
+        if (options_.destinations.public_only && !proxy_ && !keep_permitted(results))
+            return refuse(std::move(op), target);
+        const send_op_base* o = op.get(); // before `op` moves into the handler
         boost::asio::async_connect(
             c.socket(), results,
             [&c, o](const boost::system::error_code&, const tcp::endpoint&) {

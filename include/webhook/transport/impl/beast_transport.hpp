@@ -184,6 +184,9 @@ struct beast_transport_access {
     static std::size_t resolutions(const beast_transport& t, const origin& where) {
         return t.pool_->resolutions(where);
     }
+    static void set_hosts(beast_transport& t, std::vector<host_mapping> hosts) {
+        t.pool_->set_hosts(std::move(hosts));
+    }
 };
 
 } // namespace detail
