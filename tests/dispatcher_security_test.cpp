@@ -253,4 +253,30 @@ BOOST_AUTO_TEST_CASE(no_error_text_or_printed_form_contains_a_secret) {
             BOOST_TEST(text.find(marker) == std::string::npos, marker << " in: " << text);
 }
 
+BOOST_AUTO_TEST_CASE(the_ssrf_guard_refuses_private_destinations_at_once_unless_allowed) {
+    test_receiver receiver;
+    webhook::endpoint e = endpoint_for(receiver);
+    e.url = "http://customer-hook.test:" + std::to_string(receiver.port()) + "/hook";
+    e.retry = webhook::retry_policy::fixed_schedule({10ms, 10ms});
+    e.destinations.public_only = true;
+    // The customer's name resolves to loopback, then to a private address: both refused,
+    // without a retry and without a connection.
+    for (const char* address : {"127.0.0.1", "10.0.0.5"}) {
+        e.hosts = {{"customer-hook.test", {boost::asio::ip::make_address(address)}}};
+        webhook::dispatcher d{e};
+        const auto r = d.send(incident{"INC8", 8});
+        BOOST_TEST(r.error == webhook::error::address_not_allowed, address);
+        BOOST_TEST(r.attempts.size() == 1u, address);
+        BOOST_TEST(d.counters().retried_attempts == 0u);
+    }
+    BOOST_TEST(receiver.connections_accepted() == 0u);
+
+    // An operator allows the range: delivered.
+    e.hosts = {{"customer-hook.test", {boost::asio::ip::make_address("127.0.0.1")}}};
+    e.destinations.allow = {webhook::ip_range("127.0.0.0/8")};
+    webhook::dispatcher d{e};
+    BOOST_TEST(d.send(incident{"INC9", 9}).ok());
+    BOOST_TEST(receiver.request_count() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -103,6 +103,8 @@ void check_same(const endpoint& a, const endpoint& b) {
     BOOST_TEST((a.max_event_age == b.max_event_age));
     BOOST_TEST(a.insecure_allow_credentials_over_http == b.insecure_allow_credentials_over_http);
     BOOST_TEST((a.signing == b.signing));
+    BOOST_TEST((a.destinations == b.destinations));
+    BOOST_TEST((a.hosts == b.hosts));
 }
 
 } // namespace
@@ -766,6 +768,7 @@ BOOST_AUTO_TEST_CASE(the_complete_document_of_the_reference_loads) {
                "\"/etc/acme/ca.d\", certificate_file \"/etc/acme/client.pem\", "
                "private_key_file \"/etc/acme/client.key\"\n"
                "proxy: http://proxy.internal:3128\n"
+               "destinations: any\n"
                "max_in_flight: 4\n"
                "ordered: false\n"
                "queue: capacity 50000, when_full drop_oldest, block_timeout 1s\n"
@@ -835,6 +838,7 @@ BOOST_AUTO_TEST_CASE(the_printed_form_lists_every_setting_with_secrets_as_stars)
                "tls: verify the server against the system trust store, certificate_file "
                "\"/etc/webhook/client.pem\", private_key_file \"/etc/webhook/client.key\"\n"
                "proxy: http://proxy.internal:3128\n"
+               "destinations: any\n"
                "max_in_flight: 8\n"
                "ordered: true (one request in flight)\n"
                "queue: capacity 10000, when_full block, block_timeout 5s\n"
@@ -869,6 +873,7 @@ BOOST_AUTO_TEST_CASE(the_printed_form_of_the_defaults) {
                "tls: insecure_skip_verification (the server is NOT verified), ca_file "
                "\"/etc/webhook/ca.pem\"\n"
                "proxy: none\n"
+               "destinations: any\n"
                "max_in_flight: 8\n"
                "ordered: false\n"
                "queue: capacity 10000, when_full block, block_timeout 5s\n"
@@ -1034,6 +1039,37 @@ BOOST_AUTO_TEST_CASE(signing_problems_name_the_key_by_position_and_never_quote_i
                "signing: signed requests would go over plain http to a host that is not "
                "loopback, open to capture and replay (use https, or set "
                "insecure_allow_credentials_over_http)");
+}
+
+BOOST_AUTO_TEST_CASE(destinations_and_host_mappings_load_and_reach_the_transport) {
+    const endpoint e = webhook::load_endpoint(R"({"url": "https://hooks.example.com/in",
+        "destinations": {"public_only": true, "allow": ["10.20.0.0/16", "fd00::1"]},
+        "hosts": {"hooks.example.com": ["10.20.0.5", "fd00::1"]}})");
+    BOOST_TEST(e.destinations.public_only);
+    BOOST_REQUIRE(e.destinations.allow.size() == 2u);
+    BOOST_TEST(e.destinations.allow[0].to_string() == "10.20.0.0/16");
+    BOOST_TEST(e.destinations.allow[1].to_string() == "fd00::1/128");
+    BOOST_REQUIRE(e.hosts.size() == 1u);
+    BOOST_TEST(e.hosts[0].host == "hooks.example.com");
+    BOOST_TEST(e.hosts[0].addresses[1].to_string() == "fd00::1");
+    const auto o = webhook::transport_options(e);
+    BOOST_TEST((o.destinations == e.destinations));
+    BOOST_TEST((o.hosts == e.hosts));
+    BOOST_TEST(printed(e).find("\ndestinations: public only, allow 10.20.0.0/16, fd00::1/128\n"
+                               "hosts: \"hooks.example.com\" -> 10.20.0.5 fd00::1\n") !=
+                   std::string::npos,
+               printed(e));
+
+    BOOST_TEST(problems_of(R"({"url": "https://h.example.com/",
+        "destinations": {"public_only": "yes", "allow": ["10.0.0.1/8", "300.1.1.1"]},
+        "hosts": {"a.example.com": [], "b.example.com": ["not-an-ip"]}})") ==
+               "destinations.public_only: must be true or false\n"
+               "destinations.allow[0]: is not an address or a range such as 10.0.0.0/8 or "
+               "fd00::/8\n"
+               "destinations.allow[1]: is not an address or a range such as 10.0.0.0/8 or "
+               "fd00::/8\n"
+               "hosts[\"a.example.com\"]: must be a non-empty array of IP addresses\n"
+               "hosts[\"b.example.com\"][0]: is not an IP address");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -156,6 +156,12 @@ struct endpoint {
     tls_options tls{};
     /// `http://host:port` of an HTTP proxy, or empty.
     std::string proxy{};
+    /** Which addresses requests may go to. `public_only` is the SSRF guard: for endpoints whose
+        URLs come from customers, it refuses loopback, private, link-local and every other
+        non-public address (after DNS, at each connection) unless `allow` lists it. */
+    destination_policy destinations{};
+    /// Host names resolved to these addresses instead of through DNS (as curl's `--resolve`).
+    std::vector<host_mapping> hosts{};
     /// Requests in flight at once (connections to the endpoint). Ignored when `ordered`.
     std::size_t max_in_flight = 8;
     /// Strict order: one request in flight, FIFO; a failing event holds back the ones behind

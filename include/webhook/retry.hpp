@@ -1,6 +1,8 @@
 #ifndef WEBHOOK_RETRY_HPP
 #define WEBHOOK_RETRY_HPP
 
+#include <webhook/error.hpp>
+
 #include <boost/system/error_code.hpp>
 
 #include <bitset>
@@ -98,7 +100,8 @@ enum class attempt_class {
     delivered,
     /// A retryable status, a connection error or a timeout.
     retryable,
-    /// Any other status (3xx, 4xx, 501): retrying would not change it.
+    /// Any other status (3xx, 4xx, 501), or a destination the endpoint may not reach
+    /// (`error::address_not_allowed`): retrying would not change it.
     permanent,
     /// 410 Gone: permanent, and the endpoint no longer exists.
     gone,

@@ -862,7 +862,8 @@ private:
         case attempt_class::gone:
             return settle(s, generation, delivery_status::gone, error::endpoint_gone);
         case attempt_class::permanent:
-            return settle(s, generation, delivery_status::failed, error::rejected_by_receiver);
+            return settle(s, generation, delivery_status::failed,
+                          ec ? ec : make_error_code(error::rejected_by_receiver));
         case attempt_class::retryable:
             break;
         }

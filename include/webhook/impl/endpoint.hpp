@@ -310,6 +310,14 @@ inline std::vector<config_problem> validate(const endpoint& e) {
             problem("proxy", "must be http://host:port");
     }
 
+    for (std::size_t i = 0; i < e.hosts.size(); ++i) {
+        const std::string at = "hosts[" + std::to_string(i) + "]";
+        if (e.hosts[i].host.empty())
+            problem(at + ".host", "is empty");
+        if (e.hosts[i].addresses.empty())
+            problem(at + ".addresses", "is empty");
+    }
+
     // `ordered` needs no check against max_in_flight: it overrides it (one request in flight).
     if (e.max_in_flight < 1)
         problem("max_in_flight", "must be at least 1");
@@ -862,6 +870,38 @@ private:
         }
     }
 
+    /// `{"api.example.com": ["10.0.0.5", "fd00::5"]}`.
+    void load_hosts(const value& v, const std::string& path) {
+        const object* obj = v.if_object();
+        if (!obj) {
+            problem(path, "must be an object of host name: [addresses]");
+            return;
+        }
+        for (const auto& m : *obj) {
+            const std::string at = key_path(path, m.key());
+            const auto* arr = m.value().if_array();
+            if (!arr || arr->empty()) {
+                problem(at, "must be a non-empty array of IP addresses");
+                continue;
+            }
+            host_mapping mapping{std::string(m.key()), {}};
+            const std::size_t before = mark();
+            for (std::size_t i = 0; i < arr->size(); ++i) {
+                const auto text = string((*arr)[i], index_path(at, i));
+                if (!text)
+                    continue;
+                boost::system::error_code ec;
+                const auto address = boost::asio::ip::make_address(*text, ec);
+                if (ec)
+                    problem(index_path(at, i), "is not an IP address");
+                else
+                    mapping.addresses.push_back(address);
+            }
+            if (clean_since(before)) // else validation would report the same mistake again
+                e.hosts.push_back(std::move(mapping));
+        }
+    }
+
     void load_headers(const value& v, const std::string& path) {
         if (const auto* arr = v.if_array()) {
             for (std::size_t i = 0; i < arr->size(); ++i)
@@ -962,7 +1002,7 @@ inline void endpoint_loader::load(const boost::json::value& root) {
     bool max_in_flight_given = false;
     // clang-format off
     const names top = {"url", "method", "data_format", "data_location", "authentication",
-                       "headers", "signing", "user_agent", "timeouts", "retry", "tls", "proxy",
+                       "headers", "signing", "user_agent", "timeouts", "retry", "tls", "proxy", "destinations", "hosts",
                        "max_in_flight", "ordered", "queue", "rate_limit", "batch", "compression",
                        "max_body_size", "max_response_body", "circuit_breaker",
                        "max_event_age", "insecure_allow_credentials_over_http"};
@@ -1030,6 +1070,30 @@ inline void endpoint_loader::load(const boost::json::value& root) {
                                                        : e.tls.private_key_file) = std::move(*s);
                         }
                     });
+        } else if (key == "destinations") {
+            members(v, at, {"public_only", "allow"},
+                    [&](std::string_view k, const value& x, const std::string& p) {
+                        if (k == "public_only") {
+                            if (auto b = boolean(x, p))
+                                e.destinations.public_only = *b;
+                        } else if (const auto* arr = x.if_array()) {
+                            for (std::size_t i = 0; i < arr->size(); ++i) {
+                                const auto text = string((*arr)[i], index_path(p, i));
+                                if (!text)
+                                    continue;
+                                if (auto range = ip_range::parse(*text))
+                                    e.destinations.allow.push_back(*range);
+                                else
+                                    problem(index_path(p, i),
+                                            "is not an address or a range such as 10.0.0.0/8 "
+                                            "or fd00::/8");
+                            }
+                        } else {
+                            problem(p, "must be an array of address ranges");
+                        }
+                    });
+        } else if (key == "hosts") {
+            load_hosts(v, at);
         } else if (key == "proxy") {
             if (auto s = string(v, at))
                 e.proxy = std::move(*s);
@@ -1204,6 +1268,8 @@ inline beast_transport_options transport_options(const endpoint& e) {
     o.max_response_body = e.max_response_body;
     o.tls = e.tls;
     o.proxy = e.proxy;
+    o.destinations = e.destinations;
+    o.hosts = e.hosts;
     return o;
 }
 
@@ -1319,6 +1385,18 @@ inline std::ostream& operator<<(std::ostream& os, const endpoint& e) {
         out << ", private_key_file " << quote_for_message(e.tls.private_key_file);
 
     out << "\nproxy: " << (e.proxy.empty() ? std::string("none") : detail::redact_url(e.proxy))
+        << "\ndestinations: " << (e.destinations.public_only ? "public only" : "any");
+    for (std::size_t i = 0; i < e.destinations.allow.size(); ++i)
+        out << (i == 0 ? ", allow " : ", ") << e.destinations.allow[i].to_string();
+    if (!e.hosts.empty()) {
+        out << "\nhosts: ";
+        for (std::size_t i = 0; i < e.hosts.size(); ++i) {
+            out << (i == 0 ? "" : "; ") << quote_for_message(e.hosts[i].host) << " ->";
+            for (const auto& a : e.hosts[i].addresses)
+                out << ' ' << a.to_string();
+        }
+    }
+    out
         << "\nmax_in_flight: " << e.max_in_flight
         << "\nordered: " << (e.ordered ? "true (one request in flight)" : "false");
     static constexpr const char* when_full[] = {"block", "reject", "drop_oldest"};

@@ -8,6 +8,8 @@ namespace webhook {
 
 inline attempt_class classify(boost::system::error_code ec, int status,
                               const status_set& retryable) noexcept {
+    if (ec == error::address_not_allowed) // the guard's verdict, not a passing fault
+        return attempt_class::permanent;
     if (ec)
         return attempt_class::retryable;
     if (status >= 200 && status <= 299)
