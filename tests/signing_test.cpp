@@ -770,4 +770,20 @@ BOOST_AUTO_TEST_CASE(hex_decodes_either_case) {
     BOOST_TEST(!webhook::detail::hex_decode(" 0", out.data()));
 }
 
+BOOST_AUTO_TEST_CASE(an_id_with_a_space_at_either_end_is_refused) {
+    // Found by fuzzing: a header value loses outer blanks, so the receiver checked another id.
+    const auto signer = webhook::request_signer::make(
+        webhook::standard_webhooks_signing{{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}});
+    for (const char* id : {" msg_1", "msg_1 ", "\tmsg_1", " "}) {
+        boost::beast::http::fields f;
+        BOOST_CHECK_EXCEPTION(signer.sign(f, id, 1614265330, "{}"), boost::system::system_error,
+                              [](const boost::system::system_error& e) {
+                                  return e.code() == webhook::error::invalid_header_value;
+                              });
+    }
+    boost::beast::http::fields f;
+    signer.sign(f, "msg 1", 1614265330, "{}"); // inside, a space is kept by the header
+    BOOST_TEST(f["webhook-id"] == "msg 1");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

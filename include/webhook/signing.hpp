@@ -172,7 +172,8 @@ public:
         @param fields       the request's headers (an `http_request` is one)
         @param id           the event's id, the same on every retry (Standard Webhooks only).
                             Must not be empty, nor contain `.` (the specification forbids it:
-                            it would make the signed content ambiguous) or control characters.
+                            it would make the signed content ambiguous) or control characters,
+                            nor start or end with a space or tab (a header value loses them).
         @param unix_seconds the attempt's time, seconds since 1970-01-01T00:00:00Z
         @param body         the exact bytes sent as the body (after compression, if any)
         @param buffers      scratch space reused across calls

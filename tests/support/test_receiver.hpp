@@ -98,12 +98,14 @@ struct behaviour {
         oversized_body,         // a complete 200 with a body of `body_size` bytes, streamed
         endless_body,           // a chunked 200 that never ends, until the client closes
         garbage,                // "this is not HTTP\r\n\r\n", close
+        raw,                    // `bytes` as they are; then the next request on the connection
     };
 
     kind what = kind::respond;
     response reply{};
     std::chrono::milliseconds pause{0}; // waited (on an asio timer) before acting
     std::size_t body_size = 0;
+    std::string bytes{}; // kind::raw
 
     static behaviour respond(unsigned status, std::string body = {}, header_list headers = {}) {
         behaviour b;
@@ -124,6 +126,12 @@ struct behaviour {
     }
     static behaviour endless_body() { return of(kind::endless_body); }
     static behaviour garbage() { return of(kind::garbage); }
+    /// Sends `bytes` verbatim (say, an interim 100 Continue before the final response).
+    static behaviour raw(std::string bytes) {
+        behaviour b = of(kind::raw);
+        b.bytes = std::move(bytes);
+        return b;
+    }
 
     /// This behaviour, but acting only `d` after the request was read, e.g. garbage().after(..).
     behaviour after(std::chrono::milliseconds d) const {
@@ -784,6 +792,11 @@ private:
             static const std::string junk = "this is not HTTP\r\n\r\n";
             co_await net::async_write(c.stream, net::buffer(junk), detail::use_tuple);
             co_return next_step::close_now;
+        }
+        case kind::raw: {
+            auto [ec, n] = co_await net::async_write(c.stream, net::buffer(b.bytes),
+                                                     detail::use_tuple);
+            co_return ec ? next_step::close_now : next_step::read_next;
         }
         }
         co_return next_step::close_now;

@@ -645,4 +645,37 @@ BOOST_AUTO_TEST_CASE(refused_tunnel_is_a_proxy_error) {
                webhook::error::proxy_connect_failed);
 }
 
+BOOST_AUTO_TEST_CASE(interim_1xx_responses_are_skipped_and_the_connection_stays_in_step) {
+    // Found by fuzzing: a 100 Continue was taken as the response, and the final one then
+    // answered the next request on the kept-alive connection.
+    test_receiver receiver;
+    receiver.push(behaviour::raw("HTTP/1.1 100 Continue\r\n\r\n"
+                                 "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                                 "HTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\nabc"));
+    receiver.push(behaviour::respond(202, "second"));
+    webhook::beast_transport t;
+    const auto url = webhook::endpoint_url(receiver.url("/hook"));
+    const auto request = webhook::make_request(http::verb::post, url, "{}");
+    boost::system::error_code ec;
+    const auto first = t.send(url.origin(), request, ec);
+    BOOST_TEST(!ec);
+    BOOST_TEST(first.result_int() == 201u);
+    BOOST_TEST(first.body() == "abc");
+    const auto second = t.send(url.origin(), request, ec);
+    BOOST_TEST(!ec);
+    BOOST_TEST(second.result_int() == 202u);
+    BOOST_TEST(second.body() == "second");
+    BOOST_TEST(receiver.connections_accepted() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_101_switching_protocols_is_an_error) {
+    test_receiver receiver;
+    receiver.push(behaviour::raw("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n"));
+    webhook::beast_transport t;
+    const auto url = webhook::endpoint_url(receiver.url("/hook"));
+    boost::system::error_code ec;
+    (void)t.send(url.origin(), webhook::make_request(http::verb::post, url, "{}"), ec);
+    BOOST_TEST((ec == boost::beast::http::error::bad_status));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

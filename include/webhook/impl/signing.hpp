@@ -122,9 +122,11 @@ inline const char* digest_name(hmac_algorithm a) noexcept {
 }
 
 /// The webhook-id must be a header value, and without '.', which would make
-/// `<id>.<timestamp>.<body>` ambiguous (the specification forbids it).
+/// `<id>.<timestamp>.<body>` ambiguous (the specification forbids it). Nor may it start or end
+/// with a space or tab: a header value loses those, and the receiver would check another id.
 constexpr bool valid_webhook_id(std::string_view id) noexcept {
-    if (id.empty())
+    const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+    if (id.empty() || blank(id.front()) || blank(id.back()))
         return false;
     for (const char c : id)
         if (c == '.' || is_forbidden_in_value(c))
@@ -376,7 +378,8 @@ inline void request_signer::sign(boost::beast::http::fields& fields, std::string
     if (!detail::valid_webhook_id(id))
         boost::throw_exception(boost::system::system_error(
             make_error_code(error::invalid_header_value),
-            "webhook-id is empty or contains '.' or a control character"));
+            "webhook-id is empty, contains '.' or a control character, or starts or "
+            "ends with a space"));
     bool message_ready = false;
     for (const auto& key : keys_) {
         if (!value.empty())

@@ -837,9 +837,7 @@ private:
     void send(op_ptr op) {
         auto& c = conn_of(*op);
         connection::arm(conn_ptr(*op), op->deadline);
-        c.parser.emplace();
-        c.parser->body_limit(options_.max_response_body);
-        c.parser->eager(true);
+        new_parser(c);
         const http_request& request = *op->request;
         const auto& where = entry_of(*op).where;
         const bool absolute = proxy_ && !where.tls;
@@ -951,12 +949,27 @@ private:
                 break;
             if (ec)
                 return request_failed(std::move(op), ec);
-            if (c.parser->is_done())
-                return succeed(std::move(op));
+            if (c.parser->is_done()) {
+                const unsigned status = c.parser->get().result_int();
+                if (status == 101) // nothing here asked to switch protocols
+                    return request_failed(std::move(op), boost::beast::http::error::bad_status);
+                if (status / 100 != 1)
+                    return succeed(std::move(op));
+                // An interim answer (100 Continue, 103 Early Hints): RFC 9110 section 15.2
+                // wants it skipped; the final response follows.
+                new_parser(c);
+                continue;
+            }
             if (used == 0)
                 break;
         }
         read_some(std::move(op));
+    }
+
+    void new_parser(connection& c) {
+        c.parser.emplace();
+        c.parser->body_limit(options_.max_response_body);
+        c.parser->eager(true);
     }
 
     void succeed(op_ptr op) {
