@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that a build needs, or says exactly how to.
-# Usage: scripts/deps.sh [base|test|bench]...   (sourced or run; exits non-zero when missing)
+# Usage: scripts/deps.sh [base|test|bench|fuzz]...   (sourced or run; exits non-zero when missing)
 set -euo pipefail
 
 packages_base=(g++ cmake make libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev zlib1g-dev)
-packages_test=(libboost-test1.81-dev python3 python3-jsonschema)
+packages_test=(libboost-test1.81-dev python3 python3-jsonschema pkg-config libhiredis-dev redis-server redis-tools)
 packages_bench=(libbenchmark-dev nlohmann-json3-dev rapidjson-dev nginx-light wrk libcurl4-openssl-dev gnuplot-nox libsqlite3-dev)
+# libFuzzer: clang 14, its runtime libraries (libclang_rt.fuzzer), llvm-symbolizer for reports,
+# ninja (scripts/fuzz.sh builds with it).
+packages_fuzz=(clang libclang-rt-14-dev llvm-14 ninja-build)
 
 wanted=("${packages_base[@]}")
 for group in "$@"; do
@@ -13,7 +16,8 @@ for group in "$@"; do
         base) ;;
         test) wanted+=("${packages_test[@]}") ;;
         bench) wanted+=("${packages_bench[@]}") ;;
-        *) echo "deps.sh: unknown group '$group' (base, test, bench)" >&2; exit 2 ;;
+        fuzz) wanted+=("${packages_fuzz[@]}") ;;
+        *) echo "deps.sh: unknown group '$group' (base, test, bench, fuzz)" >&2; exit 2 ;;
     esac
 done
 
