@@ -25,8 +25,9 @@ constexpr bool is_path_space(char c) noexcept {
 
 /** Validates a data-location text.
 
-    Surrounding white space is ignored, then one leading and one trailing `/`. What remains
-    is split at `/`; every segment must be non-empty, free of control characters and valid
+    Surrounding white space is ignored, then one leading and one trailing `/`, then white space
+    again (so that the normalized text never starts or ends with it). What remains is split at
+    `/`; every segment must be non-empty, free of control characters and valid
     UTF-8. Bytes inside a segment are kept exactly, spaces included.
 */
 constexpr path_scan scan_data_path(std::string_view text) noexcept {
@@ -46,7 +47,14 @@ constexpr path_scan scan_data_path(std::string_view text) noexcept {
         ++first;
     if (last > first && text[last - 1] == '/')
         --last;
-    if (first == last) { // the text was "//"
+    // White space just inside the outer slashes is outer white space too: kept, it would start
+    // or end the normalized text, which then would not parse back to the same path
+    // ("/ a/" would give " a", which reads as "a").
+    while (first < last && is_path_space(text[first]))
+        ++first;
+    while (last > first && is_path_space(text[last - 1]))
+        --last;
+    if (first == last) { // the text was "//" or "/ /"
         r.problem = error::empty_path_segment;
         r.offset = first;
         return r;

@@ -231,8 +231,13 @@ parse_retry_after(std::string_view value, std::chrono::system_clock::time_point 
     const std::int64_t date_s = days_from_civil(t.year, t.month, t.day) * 86'400 + t.hour * 3'600 +
                                 t.minute * 60 + t.second;
     const std::int64_t diff_s = date_s - now_s.time_since_epoch().count();
-    // ceil(diff - fraction of now) = diff - floor(fraction), in milliseconds.
-    const std::int64_t ms = diff_s * 1000 - duration_cast<milliseconds>(now - now_s).count();
+    // ceil(diff - fraction of now) = diff - floor(fraction), in milliseconds. The fraction is
+    // taken with %, not as now - now_s: in the clock's first second (1677) now_s converted
+    // back to nanoseconds would overflow.
+    auto fraction = now.time_since_epoch() % seconds{1};
+    if (fraction < fraction.zero())
+        fraction += seconds{1};
+    const std::int64_t ms = diff_s * 1000 - duration_cast<milliseconds>(fraction).count();
     return milliseconds{ms > 0 ? ms : 0};
 }
 

@@ -383,6 +383,20 @@ inline boost::system::error_code file_spool::recover() {
         segment_ptr s = scan_segment(wals[i], i + 1 == wals.size());
         if (!s)
             continue;
+        if (i + 1 < wals.size()) {
+            // A segment's records come before the next segment's first sequence: that segment
+            // was created after them. A record past it (bytes made to look like one, CRC and
+            // all) would be read out of order and could never be acknowledged (`ack` looks in
+            // the later segment): it counts as damaged.
+            const auto beyond =
+                std::find_if(s->entries.begin(), s->entries.end(),
+                             [&](const segment::entry& e) { return e.sequence >= wals[i + 1]; });
+            for (auto e = beyond; e != s->entries.end(); ++e) {
+                ++recovery_.corrupt_records;
+                recovery_.discarded_bytes += e->size;
+            }
+            s->entries.erase(beyond, s->entries.end());
+        }
         if (!s->entries.empty())
             highest = std::max(highest, s->entries.back().sequence);
         if (std::binary_search(acks.begin(), acks.end(), s->first_sequence))
@@ -525,6 +539,10 @@ inline boost::system::result<std::uint64_t> file_spool::append(const spool_recor
 
     segment_list doomed;
     std::unique_lock lk(mu_);
+    // Every sequence number is used up: only a journal naming 2^64 - 1 (in a file name or a
+    // record) gets here. Wrapping to 0 would put new records before the old ones.
+    if (next_sequence_ == 0)
+        return error::spool_full;
     // Whether the record fits, counting the space freed when a segment holding nothing
     // unacknowledged is left (and so deleted).
     const auto fits = [&](bool roll) {
