@@ -636,6 +636,41 @@ private:
         return secret(std::move(*content));
     }
 
+    /** The `type` of a section such as `authentication`: one of `types`, whose keys are the
+        matching entry of `keys` ("type" included). A key of another type is "not used with
+        type ...", any other is unknown. @return the type's index, or none after a problem. */
+    std::optional<std::size_t> section_type(const object& obj, const std::string& path,
+                                            names types, std::initializer_list<names> keys) {
+        const value* type_value = obj.if_contains("type");
+        if (!type_value || type_value->is_null()) {
+            std::string list;
+            for (auto it = types.begin(); it != types.end(); ++it)
+                list.append(it == types.begin()          ? ""
+                            : std::next(it) == types.end() ? " or "
+                                                           : ", ")
+                    .append("\"")
+                    .append(*it)
+                    .append("\"");
+            problem(key_path(path, "type"), "is required: " + list);
+            return std::nullopt;
+        }
+        const auto type = choice(*type_value, key_path(path, "type"), types);
+        if (!type)
+            return std::nullopt;
+        const names known = *(keys.begin() + *type);
+        for (const auto& member : obj) {
+            const std::string_view key = member.key();
+            if (contains(known, key))
+                continue;
+            if (std::any_of(keys.begin(), keys.end(), [&](names k) { return contains(k, key); }))
+                problem(key_path(path, key), "is not used with type \"" +
+                                                 std::string(*(types.begin() + *type)) + "\"");
+            else
+                unknown_key(key_path(path, key), key, known);
+        }
+        return type;
+    }
+
     void load_authentication(const value& v, const std::string& path) {
         const object* obj = v.if_object();
         if (!obj) {
@@ -643,45 +678,16 @@ private:
             return;
         }
         const std::size_t before = mark();
-        static constexpr std::string_view type_names[] = {"none", "basic", "bearer",
-                                                          "oauth2_client_credentials"};
-        const value* type_value = obj->if_contains("type");
-        if (!type_value || type_value->is_null()) {
-            problem(key_path(path, "type"), "is required: \"none\", \"basic\", \"bearer\" or "
-                                            "\"oauth2_client_credentials\"");
-            return;
-        }
-        const auto type = choice(*type_value, key_path(path, "type"),
-                                 {type_names[0], type_names[1], type_names[2], type_names[3]});
+        const auto type =
+            section_type(*obj, path, {"none", "basic", "bearer", "oauth2_client_credentials"},
+                         {{"type"},
+                          {"type", "username", "password", "password_env", "password_file"},
+                          {"type", "token", "token_env", "token_file"},
+                          {"type", "token_url", "client_id", "client_secret", "client_secret_env",
+                           "client_secret_file", "scope", "audience", "client_authentication",
+                           "refresh_skew"}});
         if (!type)
             return;
-        const names all = {"type",          "username",      "password",
-                           "password_env",  "password_file", "token",
-                           "token_env",     "token_file",    "token_url",
-                           "client_id",     "client_secret", "client_secret_env",
-                           "client_secret_file", "scope",    "audience",
-                           "client_authentication", "refresh_skew"};
-        const names none_keys = {"type"};
-        const names basic_keys = {"type", "username", "password", "password_env", "password_file"};
-        const names bearer_keys = {"type", "token", "token_env", "token_file"};
-        const names oauth_keys = {"type",          "token_url",         "client_id",
-                                  "client_secret", "client_secret_env", "client_secret_file",
-                                  "scope",         "audience",          "client_authentication",
-                                  "refresh_skew"};
-        const names known = *type == 0   ? none_keys
-                            : *type == 1 ? basic_keys
-                            : *type == 2 ? bearer_keys
-                                         : oauth_keys;
-        for (const auto& member : *obj) {
-            const std::string_view key = member.key();
-            if (contains(known, key))
-                continue;
-            if (contains(all, key))
-                problem(key_path(path, key),
-                        "is not used with type \"" + std::string(type_names[*type]) + "\"");
-            else
-                unknown_key(key_path(path, key), key, known);
-        }
         const auto required_string = [&](std::string_view key) -> std::optional<std::string> {
             const value* x = obj->if_contains(key);
             if (!x || x->is_null()) {
@@ -784,36 +790,15 @@ private:
             problem(path, "must be an object with a \"type\"");
             return;
         }
-        static constexpr std::string_view type_names[] = {"none", "standard_webhooks", "hmac"};
-        const value* type_value = obj->if_contains("type");
-        if (!type_value || type_value->is_null()) {
-            problem(key_path(path, "type"),
-                    "is required: \"none\", \"standard_webhooks\" or \"hmac\"");
-            return;
-        }
-        const auto type = choice(*type_value, key_path(path, "type"),
-                                 {type_names[0], type_names[1], type_names[2]});
+        const std::size_t before = mark();
+        const auto type = section_type(
+            *obj, path, {"none", "standard_webhooks", "hmac"},
+            {{"type"},
+             {"type", "keys"},
+             {"type", "key", "key_env", "key_file", "header", "prefix", "algorithm", "encoding",
+              "timestamp_header"}});
         if (!type)
             return;
-        const names all = {"type",      "keys",   "key",      "key_env", "key_file",
-                           "header",    "prefix", "algorithm", "encoding", "timestamp_header"};
-        const names none_keys = {"type"};
-        const names standard_keys = {"type", "keys"};
-        const names hmac_keys = {"type",      "key",    "key_env",  "key_file",
-                                 "header",    "prefix", "algorithm", "encoding",
-                                 "timestamp_header"};
-        const names known = *type == 0 ? none_keys : *type == 1 ? standard_keys : hmac_keys;
-        for (const auto& member : *obj) {
-            const std::string_view key = member.key();
-            if (contains(known, key))
-                continue;
-            if (contains(all, key))
-                problem(key_path(path, key),
-                        "is not used with type \"" + std::string(type_names[*type]) + "\"");
-            else
-                unknown_key(key_path(path, key), key, known);
-        }
-        const std::size_t before = mark();
         if (*type == 0) {
             e.signing = no_signing{};
         } else if (*type == 1) {
