@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "redis/redis_server.hpp"
+#include "support/child_process.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -23,65 +24,12 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
+using webhook::test::child;
 using webhook::test::redis_client;
 using webhook::test::redis_server;
 
 namespace {
 
-/// A child process, killed (SIGKILL) and reaped if still running when this goes.
-class child {
-public:
-    explicit child(std::vector<std::string> args, const fs::path& out = {}) {
-        std::vector<char*> argv;
-        for (auto& a : args)
-            argv.push_back(a.data());
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        if (!out.empty())
-            posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                             0644);
-        const int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&fa);
-        BOOST_REQUIRE(rc == 0);
-    }
-    ~child() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    child(const child&) = delete;
-    child& operator=(const child&) = delete;
-
-    bool running() {
-        if (pid_ <= 0)
-            return false;
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            pid_ = -1;
-            exit_status_ = status;
-            return false;
-        }
-        return true;
-    }
-    void signal(int sig) {
-        if (running())
-            ::kill(pid_, sig);
-    }
-    /// Waits (bounded) for the exit; the exit code, or -1 if it did not end normally in time.
-    int wait(std::chrono::seconds limit) {
-        for (auto until = clock_type::now() + limit; running() && clock_type::now() < until;)
-            std::this_thread::sleep_for(5ms); // a child process has no clock of ours to drive
-        if (running())
-            return -1;
-        return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -1;
-    }
-
-private:
-    pid_t pid_ = -1;
-    int exit_status_ = 0;
-};
 
 std::vector<std::string> lines_of(const fs::path& p) {
     std::vector<std::string> out;

@@ -7,6 +7,8 @@
 
 #include <webhook/file_spool.hpp>
 
+#include "support/child_process.hpp"
+
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -14,67 +16,16 @@
 #include <map>
 #include <random>
 #include <set>
-#include <spawn.h>
 #include <string>
-#include <sys/wait.h>
 #include <thread>
 #include <vector>
 
-extern char** environ;
-
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using webhook::test::child;
 
 namespace {
 
-/// A child process, killed (SIGKILL) and reaped if still running when this goes.
-class child {
-public:
-    explicit child(std::vector<std::string> args) {
-        std::vector<char*> argv;
-        for (auto& a : args)
-            argv.push_back(a.data());
-        argv.push_back(nullptr);
-        BOOST_REQUIRE(posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
-    }
-    ~child() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    child(const child&) = delete;
-    child& operator=(const child&) = delete;
-
-    bool running() {
-        if (pid_ <= 0)
-            return false;
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            pid_ = -1;
-            exit_status_ = status;
-            return false;
-        }
-        return true;
-    }
-    void signal(int sig) {
-        if (running())
-            ::kill(pid_, sig);
-    }
-    /// Waits (bounded) for the exit; the exit code, or -1 if it did not end normally in time.
-    int wait(std::chrono::seconds limit) {
-        for (auto until = std::chrono::steady_clock::now() + limit;
-             running() && std::chrono::steady_clock::now() < until;)
-            std::this_thread::sleep_for(5ms); // a child process has no clock of ours to drive
-        if (running())
-            return -1;
-        return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -1;
-    }
-
-private:
-    pid_t pid_ = -1;
-    int exit_status_ = 0;
-};
 
 std::vector<std::string> lines_of(const fs::path& p) {
     std::vector<std::string> out;
