@@ -38,8 +38,9 @@ struct data_path_error {
     path adds two copies per message and nothing else.
 
     Text rules: white space around the whole text is ignored, and so is one leading and one
-    trailing `/` (`/root/result/` equals `root/result`). Segments are split at `/` and kept
-    byte for byte, inner spaces included. An empty segment (`root//result`), a control
+    trailing `/` (`/root/result/` equals `root/result`), then white space again (`/ a/`
+    equals `a`, so that the normalized text reads back as the same path). Segments are split
+    at `/` and kept byte for byte, inner spaces included. An empty segment (`root//result`), a control
     character (U+0000 to U+001F, U+007F) or invalid UTF-8 is an error naming the offset.
     A segment cannot contain `/`. Quotes and backslashes in segments are escaped on output.
 */

@@ -181,7 +181,7 @@ inline std::vector<config_problem> validate(const endpoint& e) {
     } else {
         auto parsed = detail::url_template::parse(e.url);
         if (!parsed)
-            problem("url", std::move(parsed.error()));
+            problem("url", parsed.error());
         else {
             url_has_placeholders = parsed->has_placeholders();
             url_exposes_credentials = detail::exposes_credentials(parsed->origin());
