@@ -27,6 +27,11 @@ struct redisReply; // hiredis
 
 namespace webhook {
 
+namespace detail::redis {
+class command;
+struct reply_deleter;
+} // namespace detail::redis
+
 /** Errors of a `redis_spool`, besides system errors of the connection (such as
     `errc::connection_refused` or `errc::timed_out`) and `error::spool_full` (Redis reached its
     `maxmemory`). The spool's `last_error()` tells the details: the server's address and
@@ -219,6 +224,8 @@ private:
     boost::system::error_code read_claim(std::size_t max, std::vector<spool_record>& out);
     boost::system::error_code read_new(std::size_t max, std::vector<spool_record>& out);
     boost::system::error_code ensure_group(connection& c);
+    boost::system::result<std::unique_ptr<redisReply, detail::redis::reply_deleter>>
+    run_in_group(detail::redis::command& c, const char* what);
     void take(const redisReply* entries, std::size_t max, std::vector<spool_record>& out,
               std::uint64_t& counter, std::string* last_id);
     void background_loop();

@@ -538,6 +538,24 @@ inline redis_spool::~redis_spool() {
         background_.join();
 }
 
+/// Runs `c` on the read connection; a group that is gone (Redis restarted without its data,
+/// or the stream was deleted) is made again once. An error reply is noted as `what`.
+inline boost::system::result<detail::redis::reply_ptr>
+redis_spool::run_in_group(detail::redis::command& c, const char* what) {
+    auto r = read_conn_->run(c);
+    if (r && (*r)->type == REDIS_REPLY_ERROR &&
+        detail::redis::text(r->get()).starts_with("NOGROUP")) {
+        if (auto ec = ensure_group(*read_conn_))
+            return ec;
+        r = read_conn_->run(c);
+    }
+    if (!r)
+        return r.error();
+    if (auto ec = read_conn_->check(r->get(), what))
+        return ec;
+    return r;
+}
+
 inline boost::system::error_code redis_spool::ensure_group(connection& c) {
     detail::redis::command create;
     create << "XGROUP"
@@ -722,105 +740,75 @@ inline boost::system::error_code redis_spool::read(std::uint64_t, std::size_t ma
 inline boost::system::error_code redis_spool::read_replay(std::size_t max,
                                                           std::vector<spool_record>& out) {
     const std::string count = std::to_string(max - out.size());
-    for (int attempt = 0;; ++attempt) {
-        detail::redis::command c;
-        c << "XREADGROUP"
-          << "GROUP" << options_.group << options_.consumer << "COUNT" << count << "STREAMS"
-          << options_.stream << replay_cursor_;
-        auto r = read_conn_->run(c);
-        if (!r)
-            return r.error();
-        const redisReply* reply = r->get();
-        if (reply->type == REDIS_REPLY_ERROR && detail::redis::text(reply).starts_with("NOGROUP") &&
-            attempt == 0) {
-            if (auto ec = ensure_group(*read_conn_))
-                return ec;
-            continue;
-        }
-        if (auto ec = read_conn_->check(reply, "XREADGROUP (replay)"))
-            return ec;
-        // [[stream, [[id, fields], ...]]]; nil: nothing pending.
-        const redisReply* entries = nullptr;
-        if (detail::redis::is_array(reply) && reply->elements > 0 &&
-            detail::redis::is_array(reply->element[0]) && reply->element[0]->elements == 2)
-            entries = reply->element[0]->element[1];
-        const std::size_t before = out.size();
-        std::uint64_t counter = 0;
-        take(entries, max, out, counter, &replay_cursor_);
-        replayed_.fetch_add(counter, std::memory_order_relaxed);
-        const std::size_t seen = detail::redis::is_array(entries) ? entries->elements : 0;
-        if (seen < max - before)
-            replay_done_ = true;
-        return {};
-    }
+    detail::redis::command c;
+    c << "XREADGROUP"
+      << "GROUP" << options_.group << options_.consumer << "COUNT" << count << "STREAMS"
+      << options_.stream << replay_cursor_;
+    auto r = run_in_group(c, "XREADGROUP (replay)");
+    if (!r)
+        return r.error();
+    const redisReply* reply = r->get();
+    // [[stream, [[id, fields], ...]]]; nil: nothing pending.
+    const redisReply* entries = nullptr;
+    if (detail::redis::is_array(reply) && reply->elements > 0 &&
+        detail::redis::is_array(reply->element[0]) && reply->element[0]->elements == 2)
+        entries = reply->element[0]->element[1];
+    const std::size_t before = out.size();
+    std::uint64_t counter = 0;
+    take(entries, max, out, counter, &replay_cursor_);
+    replayed_.fetch_add(counter, std::memory_order_relaxed);
+    const std::size_t seen = detail::redis::is_array(entries) ? entries->elements : 0;
+    if (seen < max - before)
+        replay_done_ = true;
+    return {};
 }
 
 inline boost::system::error_code redis_spool::read_claim(std::size_t max,
                                                          std::vector<spool_record>& out) {
     const std::string idle = std::to_string(options_.claim_idle.count());
     const std::string count = std::to_string(max - out.size());
-    for (int attempt = 0;; ++attempt) {
-        detail::redis::command c;
-        c << "XAUTOCLAIM" << options_.stream << options_.group << options_.consumer << idle
-          << claim_cursor_ << "COUNT" << count;
-        auto r = read_conn_->run(c);
-        if (!r)
-            return r.error();
-        const redisReply* reply = r->get();
-        if (reply->type == REDIS_REPLY_ERROR && detail::redis::text(reply).starts_with("NOGROUP") &&
-            attempt == 0) {
-            if (auto ec = ensure_group(*read_conn_))
-                return ec;
-            continue;
-        }
-        if (auto ec = read_conn_->check(reply, "XAUTOCLAIM"))
-            return ec;
-        // [next cursor, [[id, fields], ...], (7.0:) [deleted ids]]
-        if (!detail::redis::is_array(reply) || reply->elements < 2)
-            return redis_error::unexpected_reply;
-        std::uint64_t counter = 0;
-        take(reply->element[1], max, out, counter, nullptr);
-        claimed_.fetch_add(counter, std::memory_order_relaxed);
-        claim_cursor_ = std::string(detail::redis::text(reply->element[0]));
-        if (claim_cursor_.empty() || claim_cursor_ == "0-0") {
-            // A whole pass over the pending entries: the next one after a third of the idle
-            // time, so that an entry is claimed at most that long after it became claimable.
-            claim_cursor_ = "0-0";
-            next_claim_ = std::chrono::steady_clock::now() + options_.claim_idle / 3;
-        }
-        return {};
+    detail::redis::command c;
+    c << "XAUTOCLAIM" << options_.stream << options_.group << options_.consumer << idle
+      << claim_cursor_ << "COUNT" << count;
+    auto r = run_in_group(c, "XAUTOCLAIM");
+    if (!r)
+        return r.error();
+    const redisReply* reply = r->get();
+    // [next cursor, [[id, fields], ...], (7.0:) [deleted ids]]
+    if (!detail::redis::is_array(reply) || reply->elements < 2)
+        return redis_error::unexpected_reply;
+    std::uint64_t counter = 0;
+    take(reply->element[1], max, out, counter, nullptr);
+    claimed_.fetch_add(counter, std::memory_order_relaxed);
+    claim_cursor_ = std::string(detail::redis::text(reply->element[0]));
+    if (claim_cursor_.empty() || claim_cursor_ == "0-0") {
+        // A whole pass over the pending entries: the next one after a third of the idle
+        // time, so that an entry is claimed at most that long after it became claimable.
+        claim_cursor_ = "0-0";
+        next_claim_ = std::chrono::steady_clock::now() + options_.claim_idle / 3;
     }
+    return {};
 }
 
 inline boost::system::error_code redis_spool::read_new(std::size_t max,
                                                        std::vector<spool_record>& out) {
     const std::string count = std::to_string(max - out.size());
-    for (int attempt = 0;; ++attempt) {
-        detail::redis::command c;
-        c << "XREADGROUP"
-          << "GROUP" << options_.group << options_.consumer << "COUNT" << count << "STREAMS"
-          << options_.stream << ">";
-        auto r = read_conn_->run(c);
-        if (!r)
-            return r.error();
-        const redisReply* reply = r->get();
-        if (reply->type == REDIS_REPLY_ERROR && detail::redis::text(reply).starts_with("NOGROUP") &&
-            attempt == 0) {
-            if (auto ec = ensure_group(*read_conn_))
-                return ec;
-            continue;
-        }
-        if (auto ec = read_conn_->check(reply, "XREADGROUP"))
-            return ec;
-        if (reply->type == REDIS_REPLY_NIL)
-            return {};
-        if (!detail::redis::is_array(reply) || reply->elements == 0 ||
-            !detail::redis::is_array(reply->element[0]) || reply->element[0]->elements != 2)
-            return redis_error::unexpected_reply;
-        std::uint64_t counter = 0;
-        take(reply->element[0]->element[1], max, out, counter, nullptr);
+    detail::redis::command c;
+    c << "XREADGROUP"
+      << "GROUP" << options_.group << options_.consumer << "COUNT" << count << "STREAMS"
+      << options_.stream << ">";
+    auto r = run_in_group(c, "XREADGROUP");
+    if (!r)
+        return r.error();
+    const redisReply* reply = r->get();
+    if (reply->type == REDIS_REPLY_NIL)
         return {};
-    }
+    if (!detail::redis::is_array(reply) || reply->elements == 0 ||
+        !detail::redis::is_array(reply->element[0]) || reply->element[0]->elements != 2)
+        return redis_error::unexpected_reply;
+    std::uint64_t counter = 0;
+    take(reply->element[0]->element[1], max, out, counter, nullptr);
+    return {};
 }
 
 inline void redis_spool::background_loop() {
