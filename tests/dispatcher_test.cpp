@@ -440,6 +440,34 @@ BOOST_AUTO_TEST_CASE(block_waits_for_room_then_gives_up_at_its_timeout) {
     BOOST_TEST(d.flush(10s));
 }
 
+BOOST_AUTO_TEST_CASE(a_blocked_caller_gets_one_free_place_before_its_timeout_however_slow) {
+    // Blocked callers are woken together once a quarter of the queue is free; a receiver too
+    // slow to free that much must still let them in, as soon as there is any room.
+    auto e = make_endpoint();
+    e.max_in_flight = 1;
+    e.queue.capacity = 8;
+    e.queue.when_full = webhook::overflow_policy::block;
+    e.queue.block_timeout = 10s;
+    test_dispatcher d{e};
+    auto& s = d.transport().log();
+    s.set_default(step::held());
+    BOOST_REQUIRE(d.post(inc001));
+    BOOST_REQUIRE(s.wait_for_held(1));
+    for (int i = 0; i < 8; ++i)
+        BOOST_REQUIRE(d.post(inc001)); // the queue is full
+    auto blocked = std::async(std::launch::async, [&] { return d.post(inc001); });
+    s.release(); // one event leaves the queue, and its request is held in turn
+    BOOST_REQUIRE(s.wait_for_held(1));
+    const auto r = blocked.get(); // with a wake-up at the low-water mark only: queue_full at 10 s
+    BOOST_TEST(r.has_value());
+    BOOST_TEST(d.counters().queued == 8u);
+    s.set_default(step::ok());
+    while (s.held_count() > 0)
+        s.release();
+    BOOST_TEST(d.flush(10s));
+    BOOST_TEST(d.counters().delivered == 10u);
+}
+
 BOOST_AUTO_TEST_CASE(max_in_flight_bounds_concurrent_requests) {
     auto e = make_endpoint();
     e.max_in_flight = 3;

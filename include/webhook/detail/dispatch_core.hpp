@@ -6,6 +6,8 @@
 #include <webhook/detail/circuit_breaker.hpp>
 #include <webhook/detail/gzip.hpp>
 #include <webhook/detail/oauth.hpp>
+#include <webhook/detail/replace_field.hpp>
+#include <webhook/detail/ring_queue.hpp>
 #include <webhook/detail/retry_after.hpp>
 #include <webhook/detail/token_bucket.hpp>
 #include <webhook/detail/url_template.hpp>
@@ -26,10 +28,10 @@
 #include <boost/beast/http/field.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -47,8 +49,9 @@ namespace webhook::detail {
     outcomes. Shared with every pending handler, so that a late completion after shutdown
     finds it alive (and ignores itself).
 
-    All state is guarded by `mutex_`. I/O steps run on `strand_`. Outcomes are reported
-    outside the lock. Retry decisions are the pure functions of `retry.hpp`; this class only
+    All state is guarded by `mutex_`. I/O steps run on `strand_` (or, when the dispatcher's
+    own thread is the only one to run its context, on that context directly). Outcomes are
+    reported outside the lock. Retry decisions are the pure functions of `retry.hpp`; this class only
     carries them out. */
 template <class Transport, class Timer>
 class dispatch_core : public std::enable_shared_from_this<dispatch_core<Transport, Timer>> {
@@ -58,9 +61,11 @@ public:
     using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
     using completion = boost::asio::any_completion_handler<void(delivery)>;
 
+    /// `one_thread`: the executor's context is run by one thread only (the dispatcher's own).
     dispatch_core(boost::asio::any_io_executor executor, endpoint config,
-                  dispatcher_options options, url_template url)
-        : strand_(boost::asio::make_strand(std::move(executor))), config_(std::move(config)),
+                  dispatcher_options options, url_template url, bool one_thread)
+        : strand_(boost::asio::make_strand(std::move(executor))), one_thread_(one_thread),
+          config_(std::move(config)),
           options_(std::move(options)), url_(std::move(url)), linger_timer_(std::in_place, strand_),
           bucket_(config_.rate_limit.per_second, std::max<std::size_t>(config_.rate_limit.burst, 1),
                   clock::now()),
@@ -481,9 +486,7 @@ private:
         case overflow_policy::block:
             if (!posted) // an asynchronous caller must never be blocked
                 return false;
-            room_.wait_for(lock, config_.queue.block_timeout,
-                           [&] { return stopping_ || queue_.size() < capacity; });
-            return !stopping_ && queue_.size() < capacity;
+            return wait_for_room(lock);
         case overflow_policy::drop_oldest:
             outcomes.push_back(outcome_of(std::move(queue_.front()), delivery_status::dropped,
                                           error::dropped_from_full_queue, 0, {}, 1,
@@ -493,6 +496,32 @@ private:
             return true;
         }
         return false;
+    }
+
+    /** Blocks a caller of `post` on a full queue until there is room, up to the queue's
+        `block_timeout`. Callers are woken together once the queue has drained to its low-water
+        mark, so that a producer faster than the receiver is not woken (and its event taken in)
+        once per event; with a slow receiver, each caller still looks for room every 10 ms. */
+    bool wait_for_room(std::unique_lock<std::mutex>& lock) {
+        constexpr std::chrono::milliseconds look_again{10};
+        const std::size_t capacity = config_.queue.capacity;
+        const auto deadline = std::chrono::steady_clock::now() + config_.queue.block_timeout;
+        ++blocked_;
+        for (;;) {
+            const auto now = std::chrono::steady_clock::now();
+            if (stopping_ || queue_.size() < capacity || now >= deadline)
+                break;
+            room_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(deadline - now,
+                                                                              look_again),
+                           [&] { return stopping_ || queue_.size() <= low_water(); });
+        }
+        --blocked_;
+        return !stopping_ && queue_.size() < capacity;
+    }
+
+    /// Where blocked callers of `post` are woken: a quarter of the queue free.
+    std::size_t low_water() const noexcept {
+        return config_.queue.capacity - std::max<std::size_t>(config_.queue.capacity / 4, 1);
     }
 
     event_id enqueue(std::string_view payload, std::string_view target, completion done,
@@ -515,9 +544,11 @@ private:
         return s;
     }
 
-    /// Keeps a settled event's payload buffer for the next event.
+    /** Keeps a settled event's payload buffer for the next event: as many as can be in use at
+        once (queued, in flight, and settled but still being reported). */
     void recycle(pending&& p) {
-        if (spare_.size() < config_.queue.capacity + slots_.size()) {
+        const std::size_t per_slot = std::max<std::size_t>(config_.batch.max_events, 1);
+        if (spare_.size() < config_.queue.capacity + 2 * slots_.size() * per_slot) {
             p.payload.clear();
             spare_.push_back(std::move(p.payload));
         }
@@ -580,7 +611,8 @@ private:
                                                    config_.data_location.suffix().size());
             std::size_t count = 0, bytes = 1; // '[' and then a ',' or ']' per event
             bool full = false;
-            for (const auto& p : queue_) {
+            for (std::size_t i = 0; i < queue_.size(); ++i) {
+                const pending& p = queue_[i];
                 if (p.done || count == config_.batch.max_events ||
                     (count > 0 && bytes + p.payload.size() + 1 > limit)) {
                     full = true;
@@ -603,7 +635,8 @@ private:
             s.events.push_back(std::move(queue_.front()));
             queue_.pop_front();
         }
-        room_.notify_one();
+        if (blocked_ > 0 && queue_.size() <= low_water())
+            room_.notify_all();
         return true;
     }
 
@@ -647,8 +680,11 @@ private:
         if (url_.has_placeholders())
             s.request.target(first.target);
         // A batch goes under its first event's id: the same on every attempt of the batch.
-        s.request.set("webhook-id", first.id.view());
-        s.request.content_length(body.size());
+        replace_field(s.request, "webhook-id", first.id.view());
+        char length[24];
+        const auto written = std::to_chars(std::begin(length), std::end(length), body.size());
+        replace_field(s.request, boost::beast::http::field::content_length,
+                      std::string_view(length, static_cast<std::size_t>(written.ptr - length)));
         s.attempts.clear();
         s.last_status = 0;
         s.token_refused = false;
@@ -725,8 +761,15 @@ private:
     template <class Handler>
     void send_request(const origin& where, const http_request& request, Handler done) {
         if constexpr (async_transport<Transport>) {
-            transport_->async_send(where, request,
-                                   boost::asio::bind_executor(strand_, std::move(done)));
+            // With one thread, its context's executor serializes as well as the strand does,
+            // and more cheaply: a strand of an any_io_executor allocates on every hand-off.
+            if (one_thread_)
+                transport_->async_send(
+                    where, request,
+                    boost::asio::bind_executor(strand_.get_inner_executor(), std::move(done)));
+            else
+                transport_->async_send(where, request,
+                                       boost::asio::bind_executor(strand_, std::move(done)));
         } else {
             boost::asio::post(*blocking_pool_, [this, &where, &request,
                                                 done = std::move(done)]() mutable {
@@ -959,6 +1002,7 @@ private:
     }
 
     strand_type strand_;
+    const bool one_thread_;
     const endpoint config_;
     const dispatcher_options options_;
     const url_template url_;
@@ -971,7 +1015,8 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable room_;    // the queue has room, or the dispatcher stops
     std::condition_variable settled_; // nothing queued or in flight
-    std::deque<pending> queue_;
+    ring_queue<pending> queue_;
+    std::size_t blocked_ = 0; // callers of post waiting for room
     std::vector<std::string> spare_;
     dispatcher_counters counters_;
     token_bucket<clock> bucket_;

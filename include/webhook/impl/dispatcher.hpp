@@ -59,7 +59,7 @@ basic_dispatcher<Transport, Timer>::basic_dispatcher(endpoint ep, dispatcher_opt
     auto url = detail::parse_url_template(ep);
     core_ = std::make_shared<detail::dispatch_core<Transport, Timer>>(
         own_context_->get_executor(), detail::checked(std::move(ep)), std::move(options),
-        std::move(url));
+        std::move(url), true);
     own_thread_ = std::thread([ctx = own_context_.get()] {
         auto work = boost::asio::make_work_guard(*ctx);
         ctx->run();
@@ -72,7 +72,8 @@ basic_dispatcher<Transport, Timer>::basic_dispatcher(boost::asio::any_io_executo
                                                      endpoint ep, dispatcher_options options) {
     auto url = detail::parse_url_template(ep);
     core_ = std::make_shared<detail::dispatch_core<Transport, Timer>>(
-        std::move(executor), detail::checked(std::move(ep)), std::move(options), std::move(url));
+        std::move(executor), detail::checked(std::move(ep)), std::move(options), std::move(url),
+        false);
     core_->start();
 }
 

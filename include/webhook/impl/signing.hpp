@@ -2,6 +2,7 @@
 #define WEBHOOK_IMPL_SIGNING_HPP
 
 #include <webhook/detail/base64.hpp>
+#include <webhook/detail/replace_field.hpp>
 #include <webhook/transport/request.hpp>
 
 #include <boost/system/system_error.hpp>
@@ -369,9 +370,9 @@ inline void request_signer::sign(boost::beast::http::fields& fields, std::string
             detail::hex_append(value, raw);
         else
             detail::base64_append(value, raw);
-        fields.set(beast_view(header_), beast_view(value));
+        detail::replace_field(fields, beast_view(header_), value);
         if (!timestamp_header_.empty())
-            fields.set(beast_view(timestamp_header_), beast_view(timestamp));
+            detail::replace_field(fields, beast_view(timestamp_header_), timestamp);
         return;
     }
 
@@ -400,9 +401,9 @@ inline void request_signer::sign(boost::beast::http::fields& fields, std::string
                                   detail::view_of(mac.data(), detail::ed25519_signature_size));
         }
     }
-    fields.set(beast_view(webhook_id_header), beast_view(id));
-    fields.set(beast_view(webhook_timestamp_header), beast_view(timestamp));
-    fields.set(beast_view(webhook_signature_header), beast_view(value));
+    detail::replace_field(fields, beast_view(webhook_id_header), id);
+    detail::replace_field(fields, beast_view(webhook_timestamp_header), timestamp);
+    detail::replace_field(fields, beast_view(webhook_signature_header), value);
 }
 
 inline void request_signer::sign(boost::beast::http::fields& fields, std::string_view id,

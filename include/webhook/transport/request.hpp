@@ -1,6 +1,7 @@
 #ifndef WEBHOOK_TRANSPORT_REQUEST_HPP
 #define WEBHOOK_TRANSPORT_REQUEST_HPP
 
+#include <webhook/detail/recycled_memory.hpp>
 #include <webhook/error.hpp>
 #include <webhook/transport/url.hpp>
 #include <webhook/version.hpp>
@@ -19,8 +20,13 @@ namespace webhook {
 
 /// The HTTP request a transport sends: a Beast request with a string body.
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
-/// The HTTP response a transport yields.
-using http_response = boost::beast::http::response<boost::beast::http::string_body>;
+/** The HTTP response a transport yields: a Beast response with a string body, whose header
+    fields come from memory recycled per thread (a response's fields are allocated and freed on
+    every request: this keeps the steady state of a dispatcher off the heap). */
+using http_response_fields =
+    boost::beast::http::basic_fields<detail::recycling_allocator<char>>;
+using http_response =
+    boost::beast::http::response<boost::beast::http::string_body, http_response_fields>;
 
 /** Checks one header field: the name must be an HTTP token (RFC 9110 section 5.6.2), the
     value must not contain CR, LF, NUL or another control character other than tab.

@@ -20,7 +20,7 @@ struct connection_base;
 
 /** The state of one request that does not depend on its completion handler: what the pool
     works with. `send_op<Handler>` (impl/beast_transport.hpp) adds the handler. One heap block
-    per request (recycled, see `op_memory`); the pool's steps pass its ownership (`op_ptr`)
+    per request (recycled, see `recycled_memory`); the pool's steps pass its ownership (`op_ptr`)
     from one asynchronous operation's handler to the next. */
 class send_op_base {
 public:
@@ -56,54 +56,6 @@ struct op_deleter {
     void operator()(send_op_base* op) const noexcept { op->destroy(); }
 };
 using op_ptr = std::unique_ptr<send_op_base, op_deleter>;
-
-/** Memory for operations whose handler has no allocator of its own: a few blocks per thread
-    are kept for reuse, so that a steady stream of requests does not touch the heap. */
-class op_memory {
-public:
-    static constexpr std::size_t block_size = 512;
-
-    static void* allocate(std::size_t size) {
-        if (size <= block_size) {
-            auto& c = local();
-            if (c.count_ != 0)
-                return c.blocks_[--c.count_];
-            return ::operator new(block_size);
-        }
-        return ::operator new(size);
-    }
-
-    static void deallocate(void* p, std::size_t size) noexcept {
-        if (size <= block_size) {
-            auto& c = local();
-            if (c.count_ < slots) {
-                c.blocks_[c.count_++] = p;
-                return;
-            }
-        }
-        ::operator delete(p);
-    }
-
-    op_memory(const op_memory&) = delete;
-    op_memory& operator=(const op_memory&) = delete;
-
-private:
-    static constexpr std::size_t slots = 16;
-
-    op_memory() = default;
-    ~op_memory() {
-        while (count_ != 0)
-            ::operator delete(blocks_[--count_]);
-    }
-
-    static op_memory& local() noexcept {
-        thread_local op_memory cache;
-        return cache;
-    }
-
-    void* blocks_[slots] = {};
-    std::size_t count_ = 0;
-};
 
 } // namespace webhook::detail
 

@@ -109,7 +109,9 @@ inline void serialize_head(std::string& out, const http_request& request,
     heap), and the state of its deadline. */
 struct connection_base : std::enable_shared_from_this<connection_base> {
     using clock = std::chrono::steady_clock;
-    using response_parser = boost::beast::http::response_parser<boost::beast::http::string_body>;
+    using response_parser =
+        boost::beast::http::response_parser<boost::beast::http::string_body,
+                                            detail::recycling_allocator<char>>;
 
     /// The CONNECT exchange with a proxy (only when tunnelling).
     struct tunnel_exchange {

@@ -42,10 +42,14 @@ public:
         typename boost::asio::associated_cancellation_slot<
             Handler>::asio_associated_cancellation_slot_is_unspecialised;
     };
-    static constexpr bool own_allocator = !requires {
-        typename boost::asio::associated_allocator<
-            Handler>::asio_associated_allocator_is_unspecialised;
-    };
+    // A handler's std::allocator (what a wrapper such as bind_executor forwards when the
+    // wrapped handler has none) is no allocator of its own: the recycled memory serves better.
+    static constexpr bool own_allocator =
+        !requires {
+            typename boost::asio::associated_allocator<
+                Handler>::asio_associated_allocator_is_unspecialised;
+        } &&
+        !std::is_same_v<boost::asio::associated_allocator_t<Handler>, std::allocator<void>>;
 
     template <class H>
     static op_ptr make(H&& handler, std::shared_ptr<beast_pool> pool, const http_request& request) {
@@ -147,7 +151,7 @@ private:
             return std::allocator_traits<decltype(alloc)>::allocate(alloc, 1);
         } else {
             (void)handler;
-            return op_memory::allocate(sizeof(send_op));
+            return recycled_memory::allocate(sizeof(send_op));
         }
     }
 
@@ -158,7 +162,7 @@ private:
                                                                1);
         } else {
             (void)handler;
-            op_memory::deallocate(memory, sizeof(send_op));
+            recycled_memory::deallocate(memory, sizeof(send_op));
         }
     }
 
