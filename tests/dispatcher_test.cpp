@@ -413,13 +413,28 @@ BOOST_AUTO_TEST_CASE(drop_oldest_reports_the_dropped_event) {
     BOOST_TEST(sent[1].request.body().find("INC003") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(block_waits_for_room_then_gives_up_at_its_timeout) {
+/// One request at a time, and a queue of `capacity` whose callers block up to `timeout`.
+webhook::endpoint one_at_a_time_blocking_queue(std::size_t capacity,
+                                               std::chrono::milliseconds timeout) {
     auto e = make_endpoint();
     e.max_in_flight = 1;
-    e.queue.capacity = 1;
+    e.queue.capacity = capacity;
     e.queue.when_full = webhook::overflow_policy::block;
-    e.queue.block_timeout = 50ms;
-    test_dispatcher d{e};
+    e.queue.block_timeout = timeout;
+    return e;
+}
+
+/// Answers every held request, and those still to come, with success; then flushes.
+template <class Script>
+void answer_all_and_flush(Script& s, test_dispatcher& d) {
+    s.set_default(step::ok());
+    while (s.held_count() > 0)
+        s.release();
+    BOOST_TEST(d.flush(10s));
+}
+
+BOOST_AUTO_TEST_CASE(block_waits_for_room_then_gives_up_at_its_timeout) {
+    test_dispatcher d{one_at_a_time_blocking_queue(1, 50ms)};
     auto& s = d.transport().log();
     s.set_default(step::held());
     BOOST_REQUIRE(d.post(inc001));
@@ -434,21 +449,13 @@ BOOST_AUTO_TEST_CASE(block_waits_for_room_then_gives_up_at_its_timeout) {
     // Not asserted: whether the release came before or after the 50 ms; both are correct.
     const auto r = blocked.get();
     BOOST_TEST((r.has_value() || r.error() == webhook::error::queue_full));
-    s.set_default(step::ok());
-    while (s.held_count() > 0)
-        s.release();
-    BOOST_TEST(d.flush(10s));
+    answer_all_and_flush(s, d);
 }
 
 BOOST_AUTO_TEST_CASE(a_blocked_caller_gets_one_free_place_before_its_timeout_however_slow) {
     // Blocked callers are woken together once a quarter of the queue is free; a receiver too
     // slow to free that much must still let them in, as soon as there is any room.
-    auto e = make_endpoint();
-    e.max_in_flight = 1;
-    e.queue.capacity = 8;
-    e.queue.when_full = webhook::overflow_policy::block;
-    e.queue.block_timeout = 10s;
-    test_dispatcher d{e};
+    test_dispatcher d{one_at_a_time_blocking_queue(8, 10s)};
     auto& s = d.transport().log();
     s.set_default(step::held());
     BOOST_REQUIRE(d.post(inc001));
@@ -461,10 +468,7 @@ BOOST_AUTO_TEST_CASE(a_blocked_caller_gets_one_free_place_before_its_timeout_how
     const auto r = blocked.get(); // with a wake-up at the low-water mark only: queue_full at 10 s
     BOOST_TEST(r.has_value());
     BOOST_TEST(d.counters().queued == 8u);
-    s.set_default(step::ok());
-    while (s.held_count() > 0)
-        s.release();
-    BOOST_TEST(d.flush(10s));
+    answer_all_and_flush(s, d);
     BOOST_TEST(d.counters().delivered == 10u);
 }
 
