@@ -708,6 +708,12 @@ BOOST_AUTO_TEST_CASE(async_send_works_with_every_completion_token) {
 
     io.run(); // until the coroutine has its delivery
     BOOST_TEST(d.flush(10s));
+    // flush returns once each outcome is handed to its completion's executor; the callback
+    // and the deferred operation have none of their own, so they run on the dispatcher's,
+    // in order: a marker posted there now runs after them.
+    std::promise<void> handed_out;
+    boost::asio::post(d.get_executor(), [&] { handed_out.set_value(); });
+    handed_out.get_future().wait();
     BOOST_REQUIRE(by_coroutine);
     BOOST_TEST(by_coroutine->ok());
     BOOST_REQUIRE(by_callback);
