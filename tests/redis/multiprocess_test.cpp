@@ -25,19 +25,11 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using webhook::test::child;
+using webhook::test::lines_of;
 using webhook::test::redis_client;
 using webhook::test::redis_server;
 
 namespace {
-
-
-std::vector<std::string> lines_of(const fs::path& p) {
-    std::vector<std::string> out;
-    std::ifstream in(p);
-    for (std::string line; std::getline(in, line);)
-        out.push_back(line);
-    return out;
-}
 
 /// Polls (bounded) until `done()`.
 template <class Done>

@@ -23,17 +23,9 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using webhook::test::child;
+using webhook::test::lines_of;
 
 namespace {
-
-
-std::vector<std::string> lines_of(const fs::path& p) {
-    std::vector<std::string> out;
-    std::ifstream in(p);
-    for (std::string line; std::getline(in, line);)
-        out.push_back(line);
-    return out;
-}
 
 /// Polls (bounded) until `p` has at least `n` lines or `c` has ended.
 void wait_for_lines(const fs::path& p, std::size_t n, child& c) {

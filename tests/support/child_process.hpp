@@ -10,6 +10,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <spawn.h>
 #include <string>
 #include <sys/wait.h>
@@ -74,6 +75,15 @@ private:
     pid_t pid_ = -1;
     int exit_status_ = 0;
 };
+
+/// The lines of the text file `p` (none if it cannot be read): what a child process logged.
+inline std::vector<std::string> lines_of(const std::filesystem::path& p) {
+    std::vector<std::string> out;
+    std::ifstream in(p);
+    for (std::string line; std::getline(in, line);)
+        out.push_back(line);
+    return out;
+}
 
 } // namespace webhook::test
 
