@@ -61,8 +61,9 @@ struct recovery_report {
     /// Of those, the bytes cut from the end of the last segment (a write the process did not
     /// finish); the file is truncated there.
     std::uint64_t torn_tail_bytes = 0;
-    /// Segment files whose file header is not this format's. They are left untouched (and
-    /// unread) for an operator to look at.
+    /// Segment files whose file header is not one this release reads (another program's
+    /// file, a damaged header, or a later release's format version). They are left untouched
+    /// (and unread) for an operator to look at.
     std::size_t unreadable_segments = 0;
 };
 

@@ -141,7 +141,7 @@ struct redis_spool_stats {
     others.
 
     - `append` adds the record with `XADD <stream> *` (fields `id`, `endpoint`, `created`,
-      `target`, `payload`, `last_status`, `last_error`; the last three only when set), and
+      `payload`, and only when set `target`, `headers`, `last_status`, `last_error`), and
       returns once Redis answered: as durable as the server's persistence (see
       docs/reliability.md). Appends from concurrent threads share round trips.
     - `read` hands this process entries no live process holds, in this order: those this

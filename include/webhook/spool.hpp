@@ -31,6 +31,9 @@ struct spool_record {
     std::string target;
     /// The event's JSON, without the data location (added per request).
     std::string payload;
+    /// The event's own request headers (given to `post`), as `name: value\r\n` lines in
+    /// order; empty for none.
+    std::string headers;
     /// Dead letters only: the last HTTP status (0 for none) and why the event failed.
     int last_status = 0;
     std::string last_error;

@@ -1,15 +1,21 @@
-// Writes seeds for the spool target (corpus/spool/) from journals the real file_spool makes:
+// Writes seeds for the spool target (corpus/spool/) from journals the real file_spool makes
+// (file format version 2), and one with a version 1 segment as the releases before per-event
+// headers wrote it (by the tests' encoder, spool/v1_journal.hpp):
 //   make_spool_seeds <corpus dir>
+// The seeds named `v1_*` are not made here: the release before version 2 wrote them.
 #include <webhook/file_spool.hpp>
 
+#include "../spool/v1_journal.hpp"
 #include "spool_input.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -23,6 +29,8 @@ webhook::spool_record record(std::uint64_t n) {
     r.endpoint = "https://example.com/hooks/{tenant}";
     r.target = n % 2 == 1 ? "/hooks/t" + std::to_string(n) : "";
     r.payload = "{\"n\":" + std::to_string(n) + "}";
+    if (n % 4 != 0)
+        r.headers = "x-event-type: t" + std::to_string(n) + "\r\nx-tenant: acme\r\n";
     r.last_status = n % 3 == 0 ? 503 : 0;
     r.last_error = n % 3 == 0 ? "service unavailable" : "";
     return r;
@@ -33,11 +41,16 @@ void save(const fs::path& out, const std::string& name, const fuzz_spool::input&
     std::cout << name << ": " << in.files.size() << " files\n";
 }
 
-/// A fresh spool directory with `n` records appended and the sequences in `acks` acknowledged.
+/// A fresh spool directory (holding the version 1 segment `v1` first, if not empty) with `n`
+/// records appended and the sequences in `acks` acknowledged.
 fuzz_spool::input make(std::size_t n, std::initializer_list<std::uint64_t> acks,
-                       std::size_t segment_bytes, unsigned flags) {
+                       std::size_t segment_bytes, unsigned flags, const std::string& v1 = {}) {
     const fs::path dir = fs::temp_directory_path() / "webhook-make-spool-seeds";
     fs::remove_all(dir);
+    if (!v1.empty()) {
+        fs::create_directories(dir);
+        std::ofstream(dir / "seg-0000000000000001.wal", std::ios::binary) << v1;
+    }
     {
         webhook::file_spool_options o;
         o.durability = webhook::durability::no_fsync;
@@ -80,5 +93,18 @@ int main(int argc, char** argv) {
     leftover.files.push_back({2, 7, "WHSP"});
     leftover.files.push_back({1, 9, std::string(12, '\0')}); // an ack file without a segment
     save(out, "leftover_tmp_and_orphan_ack", leftover);
+
+    // An upgrade: records 1-3 in a version 1 segment, 4-6 appended after it (version 2), and
+    // one of each acknowledged.
+    std::vector<webhook::spool_record> old;
+    for (std::uint64_t i = 1; i <= 3; ++i) {
+        old.push_back(record(i));
+        old.back().headers.clear();
+        old.back().sequence = i;
+    }
+    auto upgrade = make(3, {2, 5}, 1 << 20, 0x10, spool_v1::segment(old));
+    if (upgrade.files.size() != 4) // both segments, each with acknowledgements
+        std::abort();
+    save(out, "upgrade_v1_segment_then_v2", upgrade);
     return 0;
 }

@@ -1,5 +1,7 @@
 // Spool recovery from arbitrary journal bytes: webhook::file_spool::open on a directory of
 // segment and acknowledgement files (format: spool_input.hpp), in a fresh directory per input.
+// Segments of both file format versions are read (the seeds hold version 2 ones, with and
+// without per-event headers, and version 1 ones, `v1_*` and `upgrade_*`).
 // Then, as a dispatcher would: read everything, acknowledge some, append one, close, open
 // again. The spool must keep its promises whatever the files held: `read` returns the
 // unacknowledged records in sequence order, once each, as many as `recovery()` counted;
@@ -155,6 +157,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         webhook::spool_record r;
         r.endpoint = "http://h/";
         r.payload = "{\"fuzz\":1}";
+        r.headers = "x-fuzz: 1\r\n";
         const auto seq = s.append(r);
         if (seq) {
             FUZZ_CHECK(all.empty() || *seq > all.back().sequence);

@@ -86,6 +86,19 @@ std::set<std::string> ids_of(const std::vector<spool_record>& v) {
     return ids;
 }
 
+/// The field names of the stream's entries, in stream order.
+std::vector<std::vector<std::string>> field_names(redis_client& cli, const std::string& stream) {
+    std::vector<std::vector<std::string>> entries;
+    const auto r = cli.run({"XRANGE", stream, "-", "+"});
+    for (std::size_t i = 0; i < r->elements; ++i) {
+        const redisReply* fields = r->element[i]->element[1];
+        entries.emplace_back();
+        for (std::size_t f = 0; f < fields->elements; f += 2)
+            entries.back().emplace_back(fields->element[f]->str, fields->element[f]->len);
+    }
+    return entries;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(redis_spool_suite)
@@ -104,10 +117,11 @@ BOOST_AUTO_TEST_CASE(append_read_ack_round_trip_keeps_every_field) {
     full.target = "/hooks/42?x=1";
     full.payload =
         std::string("{\"s\":\"caf\xc3\xa9\",\"nul\":\"") + '\0' + "\",\"crlf\":\"\r\n\"}";
+    full.headers = "x-event-type: order.shipped\r\nx-tenant: acme\tb\r\n";
     full.last_status = 503;
     full.last_error = "service unavailable: retries exhausted";
     in.push_back(full);
-    spool_record plain; // no id, no target, no status or error, empty payload
+    spool_record plain; // no id, target, headers, status or error; an empty payload
     plain.endpoint = "http://127.0.0.1/x";
     plain.created = std::chrono::system_clock::time_point(std::chrono::milliseconds(-5));
     in.push_back(plain);
@@ -163,6 +177,60 @@ BOOST_AUTO_TEST_CASE(append_read_ack_round_trip_keeps_every_field) {
     BOOST_TEST(st.held == 0u);
     BOOST_TEST(st.acks_queued == 0u);
     BOOST_TEST(st.connects == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(headers_are_a_field_only_when_set_and_read_back_exactly) {
+    redis_server server;
+    auto spool = open_or_fail(options_for(server, "a"));
+    std::vector<spool_record> in;
+    for (std::uint64_t n = 1; n <= 4; ++n) {
+        spool_record r = make_record(n);
+        if (n % 2 == 1)
+            r.headers = "x-event-type: e" + std::to_string(n) + "\r\nx-tenant: acme\r\n";
+        in.push_back(r);
+        BOOST_REQUIRE(spool->append(r));
+    }
+    redis_client cli(server.port());
+    const auto names = field_names(cli, "webhook:{test}");
+    BOOST_REQUIRE_EQUAL(names.size(), 4u);
+    const std::vector<std::string> with{"id", "endpoint", "created", "payload", "headers"},
+        without{"id", "endpoint", "created", "payload"};
+    for (std::size_t i = 0; i < 4; ++i)
+        BOOST_TEST((names[i] == (i % 2 == 0 ? with : without)), "entry " << i);
+
+    // Read into records that all had headers: those without get none, not a stale value.
+    std::vector<spool_record> out(4, in[0]);
+    BOOST_REQUIRE(!spool->read(0, 10, out));
+    BOOST_REQUIRE_EQUAL(out.size(), 4u);
+    for (std::size_t i = 0; i < 4; ++i) {
+        spool_record expected = in[i];
+        expected.sequence = out[i].sequence;
+        BOOST_TEST((out[i] == expected), "record " << i << " differs");
+    }
+    BOOST_TEST(out[1].headers.empty());
+}
+
+BOOST_AUTO_TEST_CASE(entries_of_earlier_releases_without_headers_are_read_with_none) {
+    redis_server server;
+    auto spool = open_or_fail(options_for(server, "a"));
+    redis_client cli(server.port());
+    // What a release before per-event headers appended: no `headers` field.
+    const spool_record old = make_record(5);
+    cli.run({"XADD", "webhook:{test}", "*", "id", std::string(old.id.view()), "endpoint",
+             old.endpoint, "created", "1700000000005", "payload", old.payload});
+    spool_record fresh = make_record(6);
+    fresh.headers = "x-tenant: acme\r\n";
+    BOOST_REQUIRE(spool->append(fresh));
+
+    std::vector<spool_record> out(2, fresh);
+    BOOST_REQUIRE(!spool->read(0, 10, out));
+    BOOST_REQUIRE_EQUAL(out.size(), 2u);
+    spool_record expected = old;
+    expected.sequence = out[0].sequence;
+    BOOST_TEST((out[0] == expected));
+    BOOST_TEST(out[0].headers.empty());
+    BOOST_TEST(out[1].headers == fresh.headers);
+    BOOST_TEST(spool->stats().malformed == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(read_respects_max_and_hands_each_entry_to_one_consumer) {

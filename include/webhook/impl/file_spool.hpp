@@ -26,25 +26,43 @@ namespace webhook {
 // The on-disk format. All integers are little-endian.
 //
 // Segment file `seg-<first sequence as 16 lower-case hex digits>.wal`:
-//   file header (8 bytes): "WHSP", u32 version (1); then records back to back.
+//   file header (8 bytes): "WHSP", u32 version; then records back to back, all of that
+//   version's layout. New segments are written as version 2; version 1 (releases before
+//   per-event headers) is still read, so that an upgrade replays what they accepted.
 // Record: a 12-byte header, then the body.
 //   u32 magic 0x9E0D5CA7 | u32 CRC-32C of everything after it (length and body) |
 //   u32 body length |
-//   body: i64 created (Unix ms) | 26 bytes event id (all zero: none) |
+//   body, version 2: i64 created (Unix ms) | 26 bytes event id (all zero: none) |
 //         u32 length + endpoint | u32 length + target | u32 length + payload |
-//         i32 last_status | u32 length + last_error | u64 sequence
+//         u32 length + headers | i32 last_status | u32 length + last_error | u64 sequence
+//   body, version 1: the same without `u32 length + headers` (read with empty headers).
 //   The sequence is last so that the CRC of everything before it can be computed before the
 //   sequence is known, outside the lock.
-// Acknowledgement file `seg-<same digits>.ack`: entries of u64 sequence | u32 CRC-32C of those
-//   8 bytes.
+// A segment is appended to only by the process that created it: after `open`, the first
+// append starts a new segment. So a version 1 segment found at `open` is never appended to
+// (no file mixes versions); it is read, acknowledged and deleted like any other.
+// Acknowledgement file `seg-<same digits>.ack` (unchanged in version 2): entries of
+// u64 sequence | u32 CRC-32C of those 8 bytes.
 namespace detail::spool_file {
 
 inline constexpr char file_magic[4] = {'W', 'H', 'S', 'P'};
-inline constexpr std::uint32_t file_version = 1;
+/// The version new segments are written as.
+inline constexpr std::uint32_t file_version = 2;
+/// The oldest version `open` still reads (a segment of any other version is unreadable).
+inline constexpr std::uint32_t oldest_file_version = 1;
 inline constexpr std::size_t file_header_size = 8;
 inline constexpr std::uint32_t record_magic = 0x9E0D5CA7; // no ASCII bytes: rare in payloads
 inline constexpr std::size_t record_header_size = 12;
-inline constexpr std::size_t min_body_size = 8 + 26 + 4 + 4 + 4 + 4 + 4 + 8;
+
+inline constexpr bool readable_version(std::uint32_t version) noexcept {
+    return version >= oldest_file_version && version <= file_version;
+}
+
+/// The body of a record of `version` whose strings are all empty.
+inline constexpr std::size_t min_body_size(std::uint32_t version) noexcept {
+    return 8 + 26 + 4 + 4 + 4 + (version >= 2 ? 4 : 0) + 4 + 4 + 8;
+}
+
 inline constexpr std::size_t ack_entry_size = 12;
 
 inline void put_u32(char* p, std::uint32_t v) noexcept {
@@ -72,15 +90,17 @@ inline std::uint64_t get_u64(const char* p) noexcept {
 struct record_view {
     std::uint64_t sequence = 0;
     std::int64_t created_ms = 0;
-    std::string_view id, endpoint, target, payload, last_error;
+    std::string_view id, endpoint, target, payload, headers, last_error;
     std::int32_t last_status = 0;
 };
 
-/** Serializes `r` into `out` with sequence 0 and without the CRC: `seal` adds both. */
+/** Serializes `r` into `out` as a record of `file_version`, with sequence 0 and without the
+    CRC: `seal` adds both. */
 inline boost::system::error_code encode(const spool_record& r, std::string& out) {
     constexpr std::uint64_t limit = std::numeric_limits<std::uint32_t>::max();
-    const std::uint64_t body = std::uint64_t{min_body_size} + r.endpoint.size() + r.target.size() +
-                               r.payload.size() + r.last_error.size();
+    const std::uint64_t body = std::uint64_t{min_body_size(file_version)} + r.endpoint.size() +
+                               r.target.size() + r.payload.size() + r.headers.size() +
+                               r.last_error.size();
     if (body > limit)
         return boost::system::errc::make_error_code(boost::system::errc::value_too_large);
     out.resize(record_header_size + body);
@@ -103,6 +123,7 @@ inline boost::system::error_code encode(const spool_record& r, std::string& out)
     put_string(r.endpoint);
     put_string(r.target);
     put_string(r.payload);
+    put_string(r.headers);
     put_u32(p, static_cast<std::uint32_t>(r.last_status));
     p += 4;
     put_string(r.last_error);
@@ -122,13 +143,14 @@ inline void seal(char* rec, std::size_t size, std::uint64_t sequence,
     put_u32(rec + 4, crc32c(rec + size - 8, 8, partial));
 }
 
-/** The size of the intact record at the start of `bytes`, its fields in `v`; or 0 when there
-    is none there (bad magic, length, CRC or field). */
-inline std::size_t parse(std::string_view bytes, record_view& v) noexcept {
+/** The size of the intact record of `version` (a readable one: see `readable_version`) at the
+    start of `bytes`, its fields in `v`; or 0 when there is none there (bad magic, length, CRC
+    or field). */
+inline std::size_t parse(std::string_view bytes, std::uint32_t version, record_view& v) noexcept {
     if (bytes.size() < record_header_size || get_u32(bytes.data()) != record_magic)
         return 0;
     const std::uint32_t body = get_u32(bytes.data() + 8);
-    if (body < min_body_size || body > bytes.size() - record_header_size)
+    if (body < min_body_size(version) || body > bytes.size() - record_header_size)
         return 0;
     const std::size_t size = record_header_size + body;
     if (crc32c(bytes.data() + 8, size - 8) != get_u32(bytes.data() + 4))
@@ -151,7 +173,10 @@ inline std::size_t parse(std::string_view bytes, record_view& v) noexcept {
         p += n;
         return true;
     };
-    if (!get_string(v.endpoint) || !get_string(v.target) || !get_string(v.payload) || end - p < 4)
+    if (!get_string(v.endpoint) || !get_string(v.target) || !get_string(v.payload))
+        return 0;
+    v.headers = {}; // version 1 has none
+    if ((version >= 2 && !get_string(v.headers)) || end - p < 4)
         return 0;
     v.last_status = static_cast<std::int32_t>(get_u32(p));
     p += 4;
@@ -176,6 +201,7 @@ inline void assign(const record_view& v, spool_record& r) {
     r.endpoint.assign(v.endpoint);
     r.target.assign(v.target);
     r.payload.assign(v.payload);
+    r.headers.assign(v.headers);
     r.last_status = v.last_status;
     r.last_error.assign(v.last_error);
 }
@@ -267,9 +293,11 @@ struct file_spool::segment {
         bool settled;       // acknowledged, or found damaged by `read`
     };
 
-    explicit segment(std::uint64_t first) : first_sequence(first) {}
+    segment(std::uint64_t first, std::uint32_t format_version)
+        : first_sequence(first), version(format_version) {}
 
     const std::uint64_t first_sequence;
+    const std::uint32_t version; // of the file format: its records' layout
     // Set once, by the writer that creates the file (or by `open`); used after that only by
     // those who learned of the segment's records under `mu_`, hence without the lock.
     detail::spool_file::unique_fd fd;
@@ -432,9 +460,9 @@ inline file_spool::segment_ptr file_spool::scan_segment(std::uint64_t first, boo
         ++recovery_.unreadable_segments;
         return nullptr;
     }
-    auto s = std::make_shared<segment>(first);
     const auto size = static_cast<std::size_t>(st.st_size);
     if (size == 0) { // created without its header reaching the disk: holds nothing
+        auto s = std::make_shared<segment>(first, file_version);
         s->fd = std::move(fd);
         return s;
     }
@@ -446,19 +474,21 @@ inline file_spool::segment_ptr file_spool::scan_segment(std::uint64_t first, boo
         return nullptr;
     }
     const std::string_view bytes(static_cast<const char*>(map), size);
-    if (std::memcmp(bytes.data(), file_magic, 4) != 0 ||
-        get_u32(bytes.data() + 4) != file_version) {
+    const std::uint32_t version = get_u32(bytes.data() + 4);
+    if (std::memcmp(bytes.data(), file_magic, 4) != 0 || !readable_version(version)) {
         ::munmap(map, size);
-        ++recovery_.unreadable_segments; // not ours, or damaged: leave it for an operator
+        // Not ours, damaged, or of a later release: leave it for an operator.
+        ++recovery_.unreadable_segments;
         return nullptr;
     }
+    auto s = std::make_shared<segment>(first, version);
 
     // Sequences increase within a segment; requiring it keeps a record-like byte sequence
     // inside a damaged record's payload from being taken for a record.
     std::uint64_t prev = first == 0 ? 0 : first - 1;
     record_view v;
     const auto record_at = [&](std::size_t pos) {
-        const std::size_t n = parse(bytes.substr(pos), v);
+        const std::size_t n = parse(bytes.substr(pos), version, v);
         return n != 0 && v.sequence > prev ? n : 0;
     };
     std::size_t pos = file_header_size;
@@ -562,7 +592,7 @@ inline boost::system::result<std::uint64_t> file_spool::append(const spool_recor
     }
     if (roll) {
         const segment_ptr newest = segments_.empty() ? nullptr : segments_.back();
-        active_ = std::make_shared<segment>(next_sequence_);
+        active_ = std::make_shared<segment>(next_sequence_, file_version);
         active_->end = active_->reserved = file_header_size; // the file is created when written
         total_bytes_ += file_header_size;
         segments_.push_back(active_);
@@ -815,7 +845,7 @@ inline boost::system::error_code file_spool::read(std::uint64_t from, std::size_
             const std::size_t at = static_cast<std::size_t>(p.offset - chunk_offset);
             record_view v;
             if (at + p.size > chunk_.size() ||
-                parse(std::string_view(chunk_).substr(at, p.size), v) != p.size) {
+                parse(std::string_view(chunk_).substr(at, p.size), p.seg->version, v) != p.size) {
                 // Damaged since `open` (or the file was cut): it cannot be delivered; skip it
                 // for good rather than fail every read from here on.
                 std::lock_guard lk(mu_);

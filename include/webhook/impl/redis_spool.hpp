@@ -21,15 +21,19 @@
 
 namespace webhook {
 
-// The stream entry of a record: field/value pairs, all text.
+// The stream entry of a record: field/value pairs, all text (`add_record` writes them,
+// `parse_record` reads them).
 //   id          the webhook-id (26 characters), or empty for none
 //   endpoint    the endpoint's URL as configured
 //   created     Unix time in milliseconds, decimal
 //   payload     the event's JSON
 //   target      (only when not empty) the request target
+//   headers     (only when not empty) the event's own request headers, `name: value\r\n`
+//               lines; absent in entries of releases before per-event headers: read as none
 //   last_status (only when not 0) decimal
 //   last_error  (only when not empty)
-// Unknown fields are ignored, so that later versions can add some.
+// Unknown fields are ignored, so that later versions can add some (an earlier release reading
+// an entry with `headers` delivers it without them).
 namespace detail::redis {
 
 class error_category_impl final : public boost::system::error_category {
@@ -147,6 +151,22 @@ bool parse_int(const redisReply* r, Int& out) noexcept {
     return ec == std::errc{} && ptr == s.data() + s.size() && !s.empty();
 }
 
+/** Adds `r`'s fields to an `XADD` command. `created` and `status` are `r.created` (Unix ms)
+    and `r.last_status` in decimal, kept by the caller for as long as the command. */
+inline void add_record(command& c, const spool_record& r, std::string_view created,
+                       std::string_view status) {
+    c << "id" << (r.id.empty() ? std::string_view{} : r.id.view()) << "endpoint" << r.endpoint
+      << "created" << created << "payload" << r.payload;
+    if (!r.target.empty())
+        c << "target" << r.target;
+    if (!r.headers.empty())
+        c << "headers" << r.headers;
+    if (r.last_status != 0)
+        c << "last_status" << status;
+    if (!r.last_error.empty())
+        c << "last_error" << r.last_error;
+}
+
 /** Reads a stream entry's fields into `r` (reusing its strings); false when it is not a
     record this spool wrote (a missing or malformed field). */
 inline bool parse_record(const redisReply* fields, spool_record& r) {
@@ -179,6 +199,7 @@ inline bool parse_record(const redisReply* fields, spool_record& r) {
     r.endpoint.assign(text(endpoint));
     r.payload.assign(text(payload));
     r.target.assign(text(field(fields, "target")));
+    r.headers.assign(text(field(fields, "headers")));
     r.last_status = status;
     r.last_error.assign(text(field(fields, "last_error")));
     return true;
@@ -612,18 +633,10 @@ inline boost::system::result<std::uint64_t> redis_spool::append(const spool_reco
             commands.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
             const append_request& q = *batch[i];
-            const spool_record& rec = *q.record;
             auto& c = commands[i];
             c.clear();
-            c << "XADD" << options_.stream << "*"
-              << "id" << (rec.id.empty() ? std::string_view{} : rec.id.view()) << "endpoint"
-              << rec.endpoint << "created" << q.created << "payload" << rec.payload;
-            if (!rec.target.empty())
-                c << "target" << rec.target;
-            if (rec.last_status != 0)
-                c << "last_status" << q.status;
-            if (!rec.last_error.empty())
-                c << "last_error" << rec.last_error;
+            c << "XADD" << options_.stream << "*";
+            detail::redis::add_record(c, *q.record, q.created, q.status);
         }
         const auto ec = append_conn_->pipeline(commands.data(), n, replies);
         for (std::size_t i = 0; i < n; ++i) {
