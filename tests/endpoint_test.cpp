@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unistd.h>
+#include <utility>
 
 using namespace std::chrono_literals;
 using webhook::endpoint;
@@ -65,6 +66,30 @@ struct temp_file {
         std::ofstream(path, std::ios::binary) << content;
     }
     ~temp_file() { std::filesystem::remove(path); }
+};
+
+/// `path` in the temporary directory, for a file that is not there.
+std::string missing_path(std::string_view name) {
+    return (std::filesystem::temp_directory_path() /
+            ("webhook_endpoint_test_" + std::to_string(::getpid()) + "_missing_" +
+             std::string(name)))
+        .string();
+}
+
+/// `text` with every `from` replaced by `to`.
+std::string replaced(std::string text, std::string_view from, std::string_view to) {
+    for (std::size_t at = text.find(from); at != std::string::npos;
+         at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
+}
+
+/// Readable TLS files, since validation checks that they open.
+struct tls_files {
+    temp_file ca{"ca.pem", "-----BEGIN CERTIFICATE-----\n"};
+    temp_file certificate{"client.pem", "-----BEGIN CERTIFICATE-----\n"};
+    temp_file key{"client.key", "-----BEGIN PRIVATE KEY-----\n"};
+    std::string directory = std::filesystem::temp_directory_path().string();
 };
 
 endpoint minimal() {
@@ -144,12 +169,13 @@ BOOST_AUTO_TEST_CASE(validate_reports_every_rule_with_its_path) {
     e.authentication = webhook::basic_auth{"domain:user", "pw\r\nX: 1"};
     e.headers = {{"X-Ok", "v"}, {"Bad Name", "v"}, {"X-Key", "a\nb"}, {"", "v"}};
     e.user_agent = "agent\x01";
+    const temp_file key("client.key", "k");
     e.timeouts.connect = 0ms;
     e.timeouts.idle = -1ms;
     e.retry.max_attempts = 0;
     e.retry.multiplier = 0.5;
     e.retry.initial_delay = -1s;
-    e.tls.private_key_file = "/etc/webhook/client.key";
+    e.tls.private_key_file = key.path.string();
     e.proxy = "https://proxy.internal:3128";
     e.max_in_flight = 0;
     e.queue.capacity = 0;
@@ -238,11 +264,167 @@ BOOST_AUTO_TEST_CASE(a_retry_schedule_fixes_the_number_of_attempts) {
 }
 
 BOOST_AUTO_TEST_CASE(tls_certificate_and_key_come_together) {
+    const tls_files files;
     endpoint e = minimal();
-    e.tls.certificate_file = "/etc/webhook/client.pem";
+    e.tls.certificate_file = files.certificate.path.string();
     BOOST_TEST(problems_of(e) == "tls.certificate_file: is set but tls.private_key_file is not");
-    e.tls.private_key_file = "/etc/webhook/client.key";
+    e.tls.private_key_file = files.key.path.string();
     BOOST_TEST(problems_of(e) == "valid");
+}
+
+BOOST_AUTO_TEST_CASE(tls_files_must_exist_and_open_for_reading) {
+    // Else the transport fails when it is made, with a bare system error from OpenSSL.
+    const tls_files files;
+    const std::string missing = missing_path("ca.pem");
+    const std::string ca = files.ca.path.string();
+    endpoint e = minimal();
+    e.tls.ca_file = ca;
+    e.tls.ca_directory = files.directory;
+    e.tls.certificate_file = files.certificate.path.string();
+    e.tls.private_key_file = files.key.path.string();
+    BOOST_TEST(problems_of(e) == "valid");
+
+    e.tls.ca_file = missing;
+    BOOST_TEST(problems_of(e) ==
+               "tls.ca_file: cannot read \"" + missing + "\": No such file or directory");
+    e.tls.ca_file = files.directory;
+    BOOST_TEST(problems_of(e) ==
+               "tls.ca_file: cannot read \"" + files.directory + "\": Is a directory");
+    e.tls.ca_file = "/dev/null"; // a device could block a reader, or never end
+    BOOST_TEST(problems_of(e) == "tls.ca_file: cannot read \"/dev/null\": not a regular file");
+    e.tls.ca_file = ca + "/x.pem";
+    BOOST_TEST(problems_of(e) == "tls.ca_file: cannot read \"" + ca + "/x.pem\": Not a directory");
+    e.tls.ca_file = ca;
+
+    e.tls.ca_directory = ca;
+    BOOST_TEST(problems_of(e) == "tls.ca_directory: cannot read \"" + ca + "\": Not a directory");
+    e.tls.ca_directory = missing;
+    BOOST_TEST(problems_of(e) ==
+               "tls.ca_directory: cannot read \"" + missing + "\": No such file or directory");
+    e.tls.ca_directory = files.directory;
+
+    e.tls.certificate_file = missing;
+    e.tls.private_key_file = files.directory;
+    BOOST_TEST(problems_of(e) ==
+               "tls.certificate_file: cannot read \"" + missing +
+                   "\": No such file or directory\n"
+                   "tls.private_key_file: cannot read \"" + files.directory +
+                   "\": Is a directory");
+    e.tls.certificate_file = files.certificate.path.string();
+    e.tls.private_key_file = files.key.path.string();
+
+    // Without verification the transport loads no CA: nothing to check there.
+    e.tls.insecure_skip_verification = true;
+    e.tls.ca_file = missing;
+    e.tls.ca_directory = missing;
+    BOOST_TEST(problems_of(e) == "valid");
+}
+
+BOOST_AUTO_TEST_CASE(a_tls_file_without_read_permission_is_refused) {
+    if (::geteuid() == 0) {
+        BOOST_TEST_MESSAGE("skipped: root reads any file");
+        return;
+    }
+    const temp_file ca("unreadable.pem", "x");
+    std::filesystem::permissions(ca.path, std::filesystem::perms::none);
+    endpoint e = minimal();
+    e.tls.ca_file = ca.path.string();
+    BOOST_TEST(problems_of(e) ==
+               "tls.ca_file: cannot read \"" + ca.path.string() + "\": Permission denied");
+}
+
+BOOST_AUTO_TEST_CASE(paths_in_problems_are_escaped_as_valid_utf8) {
+    // Control characters and bytes that are not UTF-8 are written \xNN, as data locations
+    // are: a lone continuation byte, a truncated sequence, an overlong one, a surrogate.
+    const std::string base = missing_path("");
+    endpoint e = minimal();
+    const std::pair<std::string, std::string> names[] = {
+        {"a\x80.pem", R"(a\x80.pem)"},       {"a\xE2\x82.pem", R"(a\xE2\x82.pem)"},
+        {"a\xC0\xAF.pem", R"(a\xC0\xAF.pem)"}, {"a\xED\xA0\x80.pem", R"(a\xED\xA0\x80.pem)"},
+        {"a\x01\"b.pem", R"(a\x01\x22b.pem)"}, {"café.pem", "café.pem"},
+    };
+    for (const auto& [name, shown] : names) {
+        e.tls.ca_file = base + name;
+        BOOST_TEST(problems_of(e) == "tls.ca_file: cannot read \"" + base + shown +
+                                         "\": No such file or directory",
+                   shown);
+    }
+    using namespace std::string_literals;
+    e.tls.ca_file = base + "a\0b.pem"s; // the C library would open base + "a"
+    BOOST_TEST(problems_of(e) == "tls.ca_file: cannot read \"" + base +
+                                     "a\\x00b.pem\": the path contains a NUL character");
+}
+
+BOOST_AUTO_TEST_CASE(every_reserved_header_name_is_refused_whatever_its_case) {
+    endpoint e = minimal();
+    e.authentication = webhook::bearer_auth{"t"};
+    e.compression = webhook::compression::gzip;
+    e.signing = webhook::hmac_header_signing{
+        .header = "X-Sig", .key = "k", .timestamp_header = "X-Sig-Time"};
+    const std::string library = "is set by the library";
+    const std::string hop = "is a hop-by-hop header, which the library manages";
+    const std::string signing = "is set by the library (signing)";
+    const std::pair<const char*, std::string> names[] = {
+        {"host", library},
+        {"HOST", library},
+        {"Content-length", library},
+        {"TRANSFER-ENCODING", library},
+        {"connection", library},
+        {"content-type", library},
+        {"Keep-Alive", hop},
+        {"proxy-connection", hop},
+        {"te", hop},
+        {"Trailer", hop},
+        {"upgrade", hop},
+        {"USER-AGENT", "is set by user_agent"},
+        {"content-encoding", "is set by the library (compression)"},
+        {"Webhook-Id", "is set by the library (the event id)"},
+        {"WEBHOOK-TIMESTAMP", signing},
+        {"webhook-signature", signing},
+        {"x-sig", signing},
+        {"X-SIG-TIME", signing},
+        {"authorization", "conflicts with authentication"},
+    };
+    for (const auto& [name, why] : names) {
+        e.headers = {{name, "v"}};
+        BOOST_TEST(problems_of(e) == "headers[0].name: " + why, name);
+        const char* refusal = webhook::detail::header_refusal(e, name);
+        BOOST_TEST(std::string(refusal ? refusal : "(none)") == why, name);
+    }
+    BOOST_TEST(!webhook::detail::header_refusal(e, "X-Tenant"));
+    BOOST_TEST(std::string(webhook::detail::header_refusal(e, "")) == "is empty");
+    BOOST_TEST(std::string(webhook::detail::header_refusal(e, "Bad Name")) ==
+               "is not a valid HTTP header name");
+}
+
+BOOST_AUTO_TEST_CASE(some_names_are_reserved_only_by_what_the_endpoint_sets) {
+    endpoint e = minimal();
+    // No authentication, compression or HMAC header: those names are the user's, except
+    // Content-Encoding (the library writes the body) and the Standard Webhooks names.
+    for (const char* name : {"Authorization", "X-Sig", "X-Sig-Time"}) {
+        e.headers = {{name, "v"}};
+        BOOST_TEST(problems_of(e) == "valid", name);
+        BOOST_TEST(!webhook::detail::header_refusal(e, name), name);
+    }
+    e.headers = {{"Content-Encoding", "br"}, {"webhook-id", "x"}, {"webhook-signature", "x"}};
+    BOOST_TEST(problems_of(e) == "headers[0].name: is set by the library\n"
+                                 "headers[1].name: is set by the library (the event id)\n"
+                                 "headers[2].name: is set by the library (signing)");
+}
+
+BOOST_AUTO_TEST_CASE(a_signature_header_cannot_replace_authentication) {
+    endpoint e = minimal();
+    e.signing = webhook::hmac_header_signing{
+        .header = "Authorization", .key = "k", .timestamp_header = "authorization"};
+    BOOST_TEST(problems_of(e) == "signing.timestamp_header: is the same header as header");
+    e.signing = webhook::hmac_header_signing{.header = "Authorization", .key = "k"};
+    BOOST_TEST(problems_of(e) == "valid"); // a scheme the library does not know, say
+    e.authentication = webhook::basic_auth{"u", "p"};
+    BOOST_TEST(problems_of(e) == "signing.header: conflicts with authentication");
+    e.signing = webhook::hmac_header_signing{.key = "k", .timestamp_header = "AUTHORIZATION"};
+    BOOST_TEST(problems_of(e) == "signing.timestamp_header: conflicts with authentication");
+    e.signing = webhook::hmac_header_signing{.header = "Connection", .key = "k"};
+    BOOST_TEST(problems_of(e) == "signing.header: is a header the library sets itself");
 }
 
 BOOST_AUTO_TEST_CASE(proxy_is_an_http_origin) {
@@ -303,7 +485,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(endpoint_loading)
 
 BOOST_AUTO_TEST_CASE(every_key_is_loaded) {
-    const endpoint e = webhook::load_endpoint(R"({
+    const tls_files files;
+    std::string document = R"({
         // Comments and trailing commas are allowed: configuration files get annotated.
         "url": "https://hooks.example.com/incidents",
         "method": "put",
@@ -315,9 +498,9 @@ BOOST_AUTO_TEST_CASE(every_key_is_loaded) {
         "timeouts": {"connect": "5s", "handshake": 4000, "request": "1m", "idle": "90s"},
         "retry": {"max_attempts": 4, "initial_delay": "500ms", "multiplier": 3,
                   "max_delay": "2m", "max_total_time": "2h", "retryable_statuses": [429, "5xx"]},
-        "tls": {"ca_file": "/etc/webhook/ca.pem", "ca_directory": "/etc/ssl/certs",
-                "certificate_file": "/etc/webhook/client.pem",
-                "private_key_file": "/etc/webhook/client.key",
+        "tls": {"ca_file": "@CA@", "ca_directory": "@DIR@",
+                "certificate_file": "@CERT@",
+                "private_key_file": "@KEY@",
                 "insecure_skip_verification": false},
         "proxy": "http://proxy.internal:3128",
         "max_in_flight": 4,
@@ -330,7 +513,13 @@ BOOST_AUTO_TEST_CASE(every_key_is_loaded) {
         "max_response_body": 4096,
         "circuit_breaker": {"failures": 5, "cool_down": "2m"},
         "max_event_age": "6h",
-    })");
+    })";
+    // Validation opens the TLS files: these are the test's own.
+    document = replaced(std::move(document), "@CA@", files.ca.path.string());
+    document = replaced(std::move(document), "@DIR@", files.directory);
+    document = replaced(std::move(document), "@CERT@", files.certificate.path.string());
+    document = replaced(std::move(document), "@KEY@", files.key.path.string());
+    const endpoint e = webhook::load_endpoint(document);
 
     webhook::retry_policy retry;
     retry.max_attempts = 4;
@@ -342,10 +531,10 @@ BOOST_AUTO_TEST_CASE(every_key_is_loaded) {
     for (int s = 500; s <= 599; ++s)
         retry.retryable_statuses.insert(s);
     webhook::tls_options tls;
-    tls.ca_file = "/etc/webhook/ca.pem";
-    tls.ca_directory = "/etc/ssl/certs";
-    tls.certificate_file = "/etc/webhook/client.pem";
-    tls.private_key_file = "/etc/webhook/client.key";
+    tls.ca_file = files.ca.path.string();
+    tls.ca_directory = files.directory;
+    tls.certificate_file = files.certificate.path.string();
+    tls.private_key_file = files.key.path.string();
     const endpoint expected{
         .url = "https://hooks.example.com/incidents",
         .method = http::verb::put,
@@ -747,13 +936,21 @@ BOOST_AUTO_TEST_CASE(the_complete_document_of_the_reference_loads) {
 
     ::setenv("ITSM_WEBHOOK_PASSWORD", "doc-pa55", 1);
     ::setenv("ITSM_API_KEY", "doc-k3y", 1);
-    const endpoint e = webhook::load_endpoint(std::string_view(md).substr(begin, end - begin));
+    // Validation opens the TLS files: the document's paths become files of this test's.
+    const tls_files files;
+    const auto local = [&](std::string text) {
+        text = replaced(std::move(text), "/etc/acme/itsm-ca.pem", files.ca.path.string());
+        text = replaced(std::move(text), "/etc/acme/ca.d", files.directory);
+        text = replaced(std::move(text), "/etc/acme/client.pem", files.certificate.path.string());
+        return replaced(std::move(text), "/etc/acme/client.key", files.key.path.string());
+    };
+    const endpoint e = webhook::load_endpoint(local(md.substr(begin, end - begin)));
     BOOST_TEST(
         (e.authentication == webhook::authentication(webhook::basic_auth{"webhook", "doc-pa55"})));
     BOOST_TEST((e.headers == std::vector<webhook::header_field>{{"X-Tenant", "acme"},
                                                                 {"X-Api-Key", "doc-k3y"}}));
     BOOST_TEST(printed(e) ==
-               "url: https://itsm.example.com/api/incidents\n"
+               local("url: https://itsm.example.com/api/incidents\n"
                "method: POST\n"
                "data_format: json\n"
                "data_location: root/result\n"
@@ -778,7 +975,89 @@ BOOST_AUTO_TEST_CASE(the_complete_document_of_the_reference_loads) {
                "max_body_size: 2097152 bytes\n"
                "max_response_body: 65536 bytes\n"
                "circuit_breaker: failures 5, cool_down 30s\n"
-               "max_event_age: 6h");
+               "max_event_age: 6h"));
+}
+
+BOOST_AUTO_TEST_CASE(reserved_header_names_are_refused_in_documents) {
+    const std::string head = R"({"url": "https://hooks.example.com/in",
+        "authentication": {"type": "bearer", "token": "t"}, "compression": "gzip",
+        "signing": {"type": "hmac", "key": "k", "header": "X-Sig",
+                    "timestamp_header": "X-Sig-Time"},
+        "headers": )";
+    BOOST_TEST(problems_of(head + R"({"host": "a", "CONTENT-LENGTH": "1",
+        "Transfer-Encoding": "chunked", "connection": "close", "Content-Type": "text/plain",
+        "keep-alive": "5", "Proxy-Connection": "x", "TE": "trailers", "trailer": "x",
+        "Upgrade": "h2c", "user-agent": "x", "Content-Encoding": "br", "WEBHOOK-ID": "x",
+        "webhook-timestamp": "1", "Webhook-Signature": "x", "x-sig": "x", "X-SIG-TIME": "1",
+        "Authorization": "Basic x", "X-Tenant": "acme"}})") ==
+               "headers.host: is set by the library\n"
+               "headers.CONTENT-LENGTH: is set by the library\n"
+               "headers.Transfer-Encoding: is set by the library\n"
+               "headers.connection: is set by the library\n"
+               "headers.Content-Type: is set by the library\n"
+               "headers.keep-alive: is a hop-by-hop header, which the library manages\n"
+               "headers.Proxy-Connection: is a hop-by-hop header, which the library manages\n"
+               "headers.TE: is a hop-by-hop header, which the library manages\n"
+               "headers.trailer: is a hop-by-hop header, which the library manages\n"
+               "headers.Upgrade: is a hop-by-hop header, which the library manages\n"
+               "headers.user-agent: is set by user_agent\n"
+               "headers.Content-Encoding: is set by the library (compression)\n"
+               "headers.WEBHOOK-ID: is set by the library (the event id)\n"
+               "headers.webhook-timestamp: is set by the library (signing)\n"
+               "headers.Webhook-Signature: is set by the library (signing)\n"
+               "headers.x-sig: is set by the library (signing)\n"
+               "headers.X-SIG-TIME: is set by the library (signing)\n"
+               "headers.Authorization: conflicts with authentication");
+    BOOST_TEST(problems_of(head + R"([{"name": "X-Tenant", "value": "acme"},
+                                     {"name": "hOsT", "value": "a"},
+                                     {"name": "Webhook-Id", "value_env": "HOME"}]})") ==
+               "headers[1].name: is set by the library\n"
+               "headers[2].name: is set by the library (the event id)");
+    BOOST_TEST(problems_of(R"({"url": "https://hooks.example.com/in",
+        "authentication": {"type": "bearer", "token": "t"},
+        "signing": {"type": "hmac", "key": "k", "header": "authorization"}})") ==
+               "signing.header: conflicts with authentication");
+    BOOST_TEST(problems_of(R"({"url": "https://hooks.example.com/in",
+        "signing": {"type": "hmac", "key": "k", "header": "Webhook-Id"}})") ==
+               "signing.header: is a header the library sets itself");
+}
+
+BOOST_AUTO_TEST_CASE(tls_files_are_checked_when_loading) {
+    const std::string missing = missing_path("ca.pem");
+    BOOST_TEST(problems_of(R"({"url": "https://hooks.example.com/in", "tls": {"ca_file": ")" +
+                           missing + R"("}})") ==
+               "tls.ca_file: cannot read \"" + missing + "\": No such file or directory");
+    const tls_files files;
+    BOOST_TEST(problems_of(R"({"url": "https://hooks.example.com/in",
+        "tls": {"ca_file": ")" + files.ca.path.string() + R"(", "certificate_file": ")" +
+                           files.directory + R"(", "private_key_file": ")" + missing +
+                           R"(\u0001"}})") ==
+               "tls.certificate_file: cannot read \"" + files.directory +
+                   "\": Is a directory\n"
+                   "tls.private_key_file: cannot read \"" + missing +
+                   "\\x01\": No such file or directory");
+}
+
+BOOST_AUTO_TEST_CASE(user_text_in_problems_is_escaped_as_valid_utf8) {
+    // A document is valid UTF-8 (the parser refuses anything else), but may hold control
+    // characters as \u escapes: they are written \xNN. Other text passes as it is.
+    BOOST_TEST(problems_of(R"({"url": "https://hooks.example.com/in", "a\u0001\u0085b": 1,
+                               "retrý": {},
+                               "authentication": {"type": "bearer",
+                                                  "token_env": "NO\u001b[31mSUCH"}})") ==
+               "[\"a\\x01\\xC2\\x85b\"]: unknown key\n"
+               "[\"retrý\"]: unknown key (did you mean \"retry\"?)\n"
+               "authentication.token_env: environment variable \"NO\\x1B[31mSUCH\" is not set");
+    // A file name given in code may hold any byte.
+    const std::string missing = missing_path("config\xff\xC3.json");
+    try {
+        (void)webhook::load_endpoint_file(missing);
+        BOOST_FAIL("no exception");
+    } catch (const webhook::config_error& e) {
+        BOOST_TEST(std::string(e.what()) ==
+                   "endpoint configuration has 1 problem:\ncannot read configuration file \"" +
+                       missing_path("config") + "\\xFF\\xC3.json\": No such file or directory");
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

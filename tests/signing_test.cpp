@@ -687,6 +687,24 @@ BOOST_AUTO_TEST_CASE(hmac_header_configuration_problems) {
     BOOST_TEST(code_of(ec) == ok);
 }
 
+BOOST_AUTO_TEST_CASE(signature_header_names_the_library_sets_are_refused_whatever_their_case) {
+    // The signer replaces the field: these would lose their value to the signature, or frame
+    // the message with it.
+    for (const char* name :
+         {"HOST", "content-length", "Transfer-Encoding", "connection", "Content-Type",
+          "content-encoding", "user-agent", "Webhook-Id", "webhook-timestamp", "WEBHOOK-SIGNATURE",
+          "keep-alive", "TE", "Upgrade", "Trailer", "Proxy-Connection"}) {
+        BOOST_TEST(problems_of(hmac_header_signing{.header = name, .key = "k"}) ==
+                       "header: is a header the library sets itself",
+                   name);
+        BOOST_TEST(problems_of(hmac_header_signing{.key = "k", .timestamp_header = name}) ==
+                       "timestamp_header: is a header the library sets itself",
+                   name);
+    }
+    // Authorization is the endpoint's to refuse, when it has authentication.
+    BOOST_TEST(problems_of(hmac_header_signing{.header = "Authorization", .key = "k"}) == "valid");
+}
+
 BOOST_AUTO_TEST_CASE(configurations_compare_by_value) {
     const webhook::signing a = standard_webhooks_signing{{secret(vector_secret)}};
     webhook::signing b = a;

@@ -23,7 +23,9 @@ struct data_path_error {
     /// The text as given.
     std::string text;
 
-    /// One line for people: `data location "root//result": empty segment at offset 5`.
+    /** One line for people: `data location "root//result": empty segment at offset 5`. The
+        text is quoted with control characters, quotes, backslashes and bytes that are not
+        valid UTF-8 written as `\xNN`, so the line is always printable UTF-8. */
     std::string message() const;
 };
 
@@ -50,7 +52,8 @@ public:
     data_path() = default;
 
     /** Parses `text`.
-        @throws boost::system::system_error naming the problem and its offset. */
+        @throws boost::system::system_error whose text begins with `data_path_error::message()`
+        (the same words as `parse` gives), then the error code's own message. */
     explicit data_path(std::string_view text) : data_path(parse(text).value()) {}
 
     /// Parses `text` without throwing.

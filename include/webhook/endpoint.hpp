@@ -210,7 +210,13 @@ private:
 };
 
 /** Every problem of `e`, or none, in member order. Paths are the member names, which are the
-    configuration keys (`retry.max_attempts`, `headers[2].name`). */
+    configuration keys (`retry.max_attempts`, `headers[2].name`).
+
+    Besides the values themselves, it checks that the TLS files exist and open for reading
+    (`tls.ca_file: cannot read "/etc/acme/ca.pem": No such file or directory`; the CA files
+    only when the server is verified), so that a transport made from `e` does not fail on
+    them. Text from `e` quoted in a message (a path) has control characters and bytes that
+    are not UTF-8 escaped as `\xNN`. */
 std::vector<config_problem> validate(const endpoint& e);
 
 /** Parses an endpoint from a JSON configuration document (see docs/configuration.md), then

@@ -90,6 +90,16 @@ enum class error {
     address_not_allowed,
     /// The OAuth 2.0 token endpoint refused or failed the token request.
     token_request_failed,
+    /// `send`, `flush` or a blocking `post` was called on a thread that runs the dispatcher's
+    /// executor, where waiting would wait for that very thread.
+    would_deadlock,
+    /// An event's own header is one the library sets, or one the endpoint already sets.
+    reserved_header,
+    /// A URL placeholder's value would make a path segment `.` or `..`, which receivers and
+    /// proxies resolve to another resource.
+    url_placeholder_dot_segment,
+    /// A number written by a `webhook::json::adapter` is not a JSON number (RFC 8259).
+    invalid_number,
 };
 
 namespace detail {
@@ -150,7 +160,8 @@ public:
         case error::endpoint_gone:
             return "receiver answered 410 Gone: the endpoint no longer exists";
         case error::retries_exhausted:
-            return "every attempt the retry policy allows failed";
+            return "receiver kept answering with a status that is retried until the retry policy "
+                   "allowed no more attempts";
         case error::dropped_from_full_queue:
             return "event dropped from a full queue to make room for a newer one";
         case error::abandoned_at_shutdown:
@@ -176,6 +187,15 @@ public:
                    "address outside the allow-list)";
         case error::token_request_failed:
             return "OAuth 2.0 token request failed";
+        case error::would_deadlock:
+            return "called on a thread that runs the dispatcher's executor, where waiting would "
+                   "deadlock (send, flush and a blocking post must be called from elsewhere)";
+        case error::reserved_header:
+            return "header is set by the library or by the endpoint's configuration";
+        case error::url_placeholder_dot_segment:
+            return "URL placeholder value would make a dot segment (. or ..) in the path";
+        case error::invalid_number:
+            return "text written as a number by a webhook::json::adapter is not a JSON number";
         }
         return "unknown webhook error";
     }

@@ -123,10 +123,14 @@ struct signing_problem {
       (`whsk_`: not 32 bytes), or is a `whpk_` public key (which cannot sign). All
       `error::invalid_signing_secret`.
     - HMAC header: a header or timestamp header name that is not an HTTP token
-      (`error::invalid_header_name`) or that the library sets itself (`Host`,
-      `Content-Length`, `Content-Type`, `Content-Encoding`, `Transfer-Encoding`), the same name
-      for both, a prefix with control characters (`error::invalid_header_value`), an empty key
-      (`error::invalid_signing_secret`). */
+      (`error::invalid_header_name`) or that the library sets itself or that frames the
+      message (`Host`, `Content-Length`, `Transfer-Encoding`, `Connection`, `Content-Type`,
+      `Content-Encoding`, `User-Agent`, `webhook-id`, `webhook-timestamp`,
+      `webhook-signature`, and the hop-by-hop `Keep-Alive`, `Proxy-Connection`, `TE`,
+      `Trailer`, `Upgrade`; `error::invalid_header_name`), the same name for both, a prefix
+      with control characters (`error::invalid_header_value`), an empty key
+      (`error::invalid_signing_secret`). An endpoint also refuses `Authorization` there when
+      it has authentication. */
 std::vector<signing_problem> validate(const signing& s);
 
 /** The `whpk_` public key of a `whsk_` secret key, to hand to receivers.

@@ -14,6 +14,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 using webhook::detail::url_template;
@@ -126,6 +127,29 @@ url_template parse(std::string_view text) {
     return std::move(*r);
 }
 
+/// What a failed expansion says: its error and the sentence `why`.
+struct refusal {
+    boost::system::error_code error;
+    std::string why;
+    friend bool operator==(const refusal&, const refusal&) = default;
+    friend std::ostream& operator<<(std::ostream& os, const refusal& r) {
+        return os << r.error.message() << " \"" << r.why << '"';
+    }
+};
+
+template <class Event>
+refusal refusal_of(const url_template& t, const Event& ev) {
+    std::string out, why;
+    const boost::system::error_code ec = t.expand_target(ev, out, &why);
+    return {ec, why};
+}
+
+refusal dot_segment(std::string_view placeholder, std::string_view segment) {
+    return {webhook::error::url_placeholder_dot_segment,
+            "placeholder {" + std::string(placeholder) + "}: the value makes the path segment \"" +
+                std::string(segment) + "\", which receivers resolve to another resource"};
+}
+
 template <class Event>
 std::string expand(const url_template& t, const Event& ev) {
     std::string out;
@@ -232,8 +256,8 @@ BOOST_AUTO_TEST_CASE(empty_value_leaves_nothing) {
 
 BOOST_AUTO_TEST_CASE(values_are_percent_encoded_so_they_cannot_change_the_url_shape) {
     const url_template t = parse("http://h/i/{id}?s={state}");
-    const test::incident nasty{"../a b/c?d#e", 0, "x&y=z%41+~-._"};
-    BOOST_TEST(expand(t, nasty) == "/i/..%2Fa%20b%2Fc%3Fd%23e?s=x%26y%3Dz%2541%2B~-._");
+    const test::incident nasty{"a b/c?d#e;f", 0, "x&y=z%41+~-._/../"};
+    BOOST_TEST(expand(t, nasty) == "/i/a%20b%2Fc%3Fd%23e%3Bf?s=x%26y%3Dz%2541%2B~-._%2F..%2F");
 }
 
 BOOST_AUTO_TEST_CASE(every_byte_but_unreserved_ones_is_percent_encoded_in_uppercase_hex) {
@@ -367,6 +391,124 @@ BOOST_AUTO_TEST_CASE(expanding_an_unchecked_template_fails_cleanly) {
     out.clear();
     BOOST_TEST(parse("http://h/{ratio}").expand_target(test::scalars{}, out) ==
                boost::system::errc::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(why_names_the_placeholder_of_every_failure) {
+    BOOST_TEST(refusal_of(parse("http://h/{idd}"), inc001) ==
+               (refusal{boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
+                        "placeholder {idd} names no member of the event"}));
+    BOOST_TEST(refusal_of(parse("http://h/{ratio}"), test::scalars{}) ==
+               (refusal{boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
+                        "placeholder {ratio} names a member whose type cannot go in a URL"}));
+    BOOST_TEST(refusal_of(parse("http://h/{currentPhase}"),
+                          test::ticket{"", "", static_cast<test::phase>(42)}) ==
+               (refusal{webhook::error::unnamed_enum_value,
+                        "placeholder {currentPhase}: the enum value has no described name"}));
+}
+
+BOOST_AUTO_TEST_CASE(placeholder_names_in_messages_are_escaped_as_valid_utf8) {
+    // Bytes that are not UTF-8 (a lone continuation, a truncated or overlong sequence, a
+    // surrogate) and control characters are written \xNN; other text is kept.
+    const std::pair<std::string, std::string> names[] = {
+        {"i\xffz", R"(i\xFFz)"},
+        {"\x80", R"(\x80)"},
+        {"x\xE2\x82", R"(x\xE2\x82)"},
+        {"\xC0\xAE", R"(\xC0\xAE)"},
+        {"\xED\xA0\x80", R"(\xED\xA0\x80)"},
+        {"a\x01\x7F", R"(a\x01\x7F)"},
+        {"\"q\"", R"(\x22q\x22)"},
+        {"état", "état"},
+    };
+    for (const auto& [name, shown] : names) {
+        const url_template t = parse("http://h/" + std::string("{") + name + "}");
+        BOOST_TEST(check<test::incident>(t) ==
+                       fails("placeholder {" + shown + "} names no member of the event"),
+                   shown);
+        BOOST_TEST(refusal_of(t, inc001).why ==
+                   "placeholder {" + shown + "} names no member of the event");
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(dot_segments)
+
+BOOST_AUTO_TEST_CASE(a_value_that_is_a_dot_segment_is_refused_naming_the_placeholder) {
+    // Receivers and proxies resolve /incidents/../comments to /comments: event data would
+    // choose another resource.
+    const url_template t = parse("https://itsm.example.com/incidents/{id}/comments");
+    BOOST_TEST(refusal_of(t, test::incident{"..", 0, ""}) == dot_segment("id", ".."));
+    BOOST_TEST(refusal_of(t, test::incident{".", 0, ""}) == dot_segment("id", "."));
+    std::string out;
+    BOOST_TEST(t.expand_target(test::incident{"..", 0, ""}, out) ==
+               webhook::error::url_placeholder_dot_segment);
+    // At the end of the path, before a query, alone in the path.
+    BOOST_TEST(refusal_of(parse("http://h/i/{id}"), test::incident{"..", 0, ""}) ==
+               dot_segment("id", ".."));
+    BOOST_TEST(refusal_of(parse("http://h/i/{id}?x=1"), test::incident{"..", 0, ""}) ==
+               dot_segment("id", ".."));
+    BOOST_TEST(refusal_of(parse("http://h/{id}"), test::incident{".", 0, ""}) ==
+               dot_segment("id", "."));
+    BOOST_TEST(refusal_of(parse("http://h/{priority}/{state}"), test::incident{"", 1, ".."}) ==
+               dot_segment("state", ".."));
+}
+
+BOOST_AUTO_TEST_CASE(dot_segments_behind_encoded_separators_are_refused) {
+    // Many servers decode %2F (and %5C, a backslash) before they resolve dot segments: the
+    // encoding of '/' does not keep "../admin" in one segment there.
+    const url_template t = parse("http://h/i/{id}/x");
+    for (const char* id : {"../admin", "a/../b", "x/..", "a\\..\\b", "./a", "a/."})
+        BOOST_TEST(refusal_of(t, test::incident{id, 0, ""}).error ==
+                       webhook::error::url_placeholder_dot_segment,
+                   id);
+    BOOST_TEST(refusal_of(t, test::incident{"a/./b", 0, ""}) == dot_segment("id", "."));
+}
+
+BOOST_AUTO_TEST_CASE(values_that_make_a_dot_segment_with_the_template_text_are_refused) {
+    // The template's own text and a value together: '.', an escaped dot, an empty value.
+    BOOST_TEST(refusal_of(parse("http://h/files/.{id}/x"), test::incident{"", 0, ""}) ==
+               dot_segment("id", "."));
+    BOOST_TEST(refusal_of(parse("http://h/files/.{id}"), test::incident{".", 0, ""}) ==
+               dot_segment("id", ".."));
+    BOOST_TEST(refusal_of(parse("http://h/files/{id}.?x=1"), test::incident{".", 0, ""}) ==
+               dot_segment("id", ".."));
+    BOOST_TEST(refusal_of(parse("http://h/f/%2E{id}/x"), test::incident{".", 0, ""}) ==
+               dot_segment("id", ".."));
+    BOOST_TEST(refusal_of(parse("http://h/f/%2e{id}/x"), test::incident{"", 0, ""}) ==
+               dot_segment("id", "."));
+    BOOST_TEST(refusal_of(parse("http://h/f/{id}{state}/x"), test::incident{".", 0, "."}) ==
+               dot_segment("id", ".."));
+    // The value with text in it is named, not the empty one beside it.
+    BOOST_TEST(refusal_of(parse("http://h/f/{id}{state}/x"), test::incident{"", 0, ".."}) ==
+               dot_segment("state", ".."));
+    // A path parameter, which servers such as Tomcat drop before resolving: "..;v=1" is "..".
+    BOOST_TEST(refusal_of(parse("http://h/f/{id};v=1/x"), test::incident{"..", 0, ""}) ==
+               dot_segment("id", ".."));
+    BOOST_TEST(refusal_of(parse("http://h/f/{id}/x"), test::incident{"..;v=1", 0, ""}) ==
+               dot_segment("id", ".."));
+}
+
+BOOST_AUTO_TEST_CASE(a_char_or_an_enum_wire_name_can_make_a_dot_segment_too) {
+    test::scalars v;
+    v.letter = '.';
+    BOOST_TEST(refusal_of(parse("http://h/x/{letter}/y"), v) == dot_segment("letter", "."));
+    v.text = "..";
+    BOOST_TEST(refusal_of(parse("http://h/x/{text}"), v) == dot_segment("text", ".."));
+}
+
+BOOST_AUTO_TEST_CASE(dots_that_make_no_dot_segment_pass) {
+    const url_template t = parse("http://h/i/{id}/x");
+    for (const char* id : {"...", ".a", "a.", "..a", "1.2.3", ". ", "a..b", ".../x"})
+        BOOST_TEST(refusal_of(t, test::incident{id, 0, ""}).error == boost::system::error_code(),
+                   id);
+    BOOST_TEST(expand(t, test::incident{"...", 0, ""}) == "/i/.../x");
+    // The query has no segments: nothing there is resolved.
+    BOOST_TEST(expand(parse("http://h/i?x={id}&{state}"), test::incident{"..", 0, "."}) ==
+               "/i?x=..&.");
+    BOOST_TEST(expand(parse("http://h?{id}"), test::incident{"..", 0, ""}) == "/?..");
+    // Dot segments the template writes itself are the operator's, not the event's.
+    BOOST_TEST(expand(parse("http://h/a/../b/{id}"), inc001) == "/a/../b/INC001");
+    BOOST_TEST(expand(parse("http://h/a/..;{id}/b"), test::incident{"..", 0, ""}) == "/a/..;../b");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

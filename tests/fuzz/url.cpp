@@ -99,9 +99,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (tpl->check<fuzz_event>())
         return 0; // names something that is not a member
     // Values that would break out of a path segment or a query parameter if not encoded.
-    const fuzz_event ev{"a b/../?x=1&y#z%41\r\n\x01\xff{id}", -42, true, '/'};
+    const fuzz_event ev{"a b/.x/?x=1&y#z%41\r\n\x01\xff{id}", -42, true, '/'};
     std::string target;
-    FUZZ_CHECK(!tpl->expand_target(ev, target));
+    const auto ec = tpl->expand_target(ev, target);
+    if (ec == webhook::error::url_placeholder_dot_segment)
+        return 0; // the template's own dots around a value can make a dot segment: refused
+    FUZZ_CHECK(!ec);
     const auto expanded =
         webhook::endpoint_url::parse(scheme_of(tpl->origin()) + std::string(tpl->host_header()) +
                                      target);

@@ -7,8 +7,10 @@
 
 #include <boost/beast/http/write.hpp>
 
+#include <iterator>
 #include <sstream>
 #include <string>
+#include <utility>
 
 using webhook::request_headers;
 namespace http = boost::beast::http;
@@ -108,4 +110,84 @@ BOOST_AUTO_TEST_CASE(methods_other_than_post_put_patch_are_refused) {
             BOOST_TEST(e.code() == webhook::error::unsupported_method);
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(names_make_request_sets_or_that_frame_the_message_cannot_be_added) {
+    // Whatever their case: a second Host or Content-Length would make the request ambiguous.
+    const std::pair<const char*, const char*> refused[] = {
+        {"Host", "is set by the library"},
+        {"host", "is set by the library"},
+        {"CONTENT-LENGTH", "is set by the library"},
+        {"Transfer-Encoding", "is set by the library"},
+        {"connection", "is set by the library"},
+        {"Content-type", "is set by the library"},
+        {"user-agent", "is set by user_agent"},
+        {"Keep-Alive", "is a hop-by-hop header, which the library manages"},
+        {"proxy-connection", "is a hop-by-hop header, which the library manages"},
+        {"TE", "is a hop-by-hop header, which the library manages"},
+        {"trailer", "is a hop-by-hop header, which the library manages"},
+        {"UPGRADE", "is a hop-by-hop header, which the library manages"},
+    };
+    for (const auto& [name, why] : refused) {
+        request_headers headers;
+        try {
+            headers.add(name, "x");
+            BOOST_FAIL("no exception for " << name);
+        } catch (const boost::system::system_error& e) {
+            BOOST_TEST(e.code() == webhook::error::reserved_header);
+            BOOST_TEST(std::string(e.what()).starts_with("header " + std::string(name) + ": " +
+                                                         why + ": "),
+                       e.what());
+        }
+        BOOST_TEST(headers.extra().empty());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_request_never_carries_two_host_fields) {
+    request_headers headers;
+    BOOST_CHECK_THROW(headers.add("Host", "internal.example"), boost::system::system_error);
+    const auto req = webhook::make_request(
+        http::verb::post, webhook::endpoint_url("http://h.example/x"), "{}", headers);
+    const auto [first, last] = req.equal_range(http::field::host);
+    BOOST_TEST(std::distance(first, last) == 1);
+    BOOST_TEST(req[http::field::host] == "h.example");
+}
+
+BOOST_AUTO_TEST_CASE(authorization_is_added_only_when_neither_basic_nor_bearer_is_set) {
+    // Without basic_auth or bearer_auth, an Authorization header carries another scheme.
+    request_headers other;
+    other.add("authorization", "Digest x");
+    BOOST_TEST(other.extra().size() == 1u);
+    try {
+        other.bearer_auth("t");
+        BOOST_FAIL("no exception");
+    } catch (const boost::system::system_error& e) {
+        BOOST_TEST(e.code() == webhook::error::reserved_header);
+        BOOST_TEST(std::string(e.what()).starts_with(
+            "bearer token: conflicts with the Authorization header added: "));
+    }
+    BOOST_CHECK_THROW(other.basic_auth("u", "p"), boost::system::system_error);
+    BOOST_TEST(other.authorization().empty());
+
+    request_headers bearer;
+    bearer.bearer_auth("t");
+    try {
+        bearer.add("Authorization", "Digest x");
+        BOOST_FAIL("no exception");
+    } catch (const boost::system::system_error& e) {
+        BOOST_TEST(e.code() == webhook::error::reserved_header);
+        BOOST_TEST(std::string(e.what()).starts_with(
+            "header Authorization: conflicts with basic_auth or bearer_auth: "));
+    }
+    BOOST_TEST(bearer.extra().empty());
+}
+
+BOOST_AUTO_TEST_CASE(names_only_a_dispatcher_sets_may_go_on_a_request_built_alone) {
+    // make_request sets neither: a program that signs or compresses its own bodies may.
+    request_headers headers;
+    headers.add("webhook-id", "msg_1").add("Content-Encoding", "gzip").add("Accept-Language", "en");
+    const auto req =
+        webhook::make_request(http::verb::post, webhook::endpoint_url("http://h/"), "{}", headers);
+    BOOST_TEST(req["webhook-id"] == "msg_1");
+    BOOST_TEST(req[http::field::content_encoding] == "gzip");
 }

@@ -1,6 +1,7 @@
 #ifndef WEBHOOK_DETAIL_URL_TEMPLATE_HPP
 #define WEBHOOK_DETAIL_URL_TEMPLATE_HPP
 
+#include <webhook/detail/quote.hpp>
 #include <webhook/error.hpp>
 #include <webhook/json/detail/kind.hpp>
 #include <webhook/json/detail/members.hpp>
@@ -105,7 +106,11 @@ boost::system::error_code append_url_value(std::string& out, const T& v) {
 
     Expanded values are percent-encoded (RFC 3986: unreserved characters as they are, every
     other byte `%XX`), so a value cannot add a path segment, a query parameter or a fragment.
-    The literal parts of the URL are sent byte-exact, as `endpoint_url` sends them. */
+    The literal parts of the URL are sent byte-exact, as `endpoint_url` sends them.
+
+    A value in the path that would make a dot segment is refused: receivers and proxies
+    resolve `.` and `..` (many after decoding `%2E`, `%2F` and `%5C`), so `..` in
+    `/incidents/{id}/comments` would send the request to `/comments`. See `expand_target`. */
 class url_template {
 public:
     /** Parses `text`. The URL with each placeholder replaced by a dummy value must be a valid
@@ -141,20 +146,38 @@ public:
     std::optional<std::string> check() const;
 
     /** Appends the request target (path and query) for `ev` to `out`, each placeholder replaced
-        by the member's value, percent-encoded. Allocates only when `out` lacks capacity.
+        by the member's value, percent-encoded. Allocates only when `out` lacks capacity (and
+        for `why`, on failure).
 
         Precondition: `check<Event>()` returned nothing; otherwise an unknown placeholder gives
         `errc::invalid_argument`.
-        @returns `error::unnamed_enum_value` when an enum member's value has no described name;
+
+        Dot segments: the path is cut into pieces at `/` and at what servers may decode to a
+        separator (`%2F`, `%5C`, either case). A piece that holds a placeholder's value (or
+        its empty value) must not read as `.` or `..` once `%2E` is read as `.` and a path
+        parameter (from the first `;` or `%3B` on) is dropped, as some servers do; a `;` of
+        the template's own before the value leaves the piece alone. So `..`, `.`, `a/../b`,
+        `..;x` are refused in the path, and so are `.` and an empty value in `/files/.{ext}`;
+        `...`, `.a`, `1.2` are fine, and nothing in the query is checked.
+
+        @param why when not null and the expansion fails, set to a sentence that names the
+                   placeholder, e.g. `placeholder {id}: the value makes the path segment "..",
+                   which receivers resolve to another resource` (never quoting the value).
+        @returns `error::url_placeholder_dot_segment` for a dot segment;
+                 `error::unnamed_enum_value` when an enum member's value has no described name;
                  `out` then holds a partial target. */
     template <class Event>
-    boost::system::error_code expand_target(const Event& ev, std::string& out) const;
+    boost::system::error_code expand_target(const Event& ev, std::string& out,
+                                            std::string* why = nullptr) const;
 
 private:
     struct placeholder {
         std::size_t offset; // in target_, where the value goes
         std::string name;
+        bool in_path; // else in the query, where dot segments mean nothing
     };
+
+    class dot_segment_scan;
 
     explicit url_template(endpoint_url url) : url_(std::move(url)) {}
 
@@ -166,6 +189,121 @@ private:
     // each value goes.
     std::string target_;
     std::vector<placeholder> placeholders_;
+};
+
+/// "placeholder {id}", the name escaped as every message escapes what a user wrote.
+inline std::string placeholder_for_message(std::string_view name) {
+    std::string m = "placeholder {";
+    append_escaped(m, name);
+    m += '}';
+    return m;
+}
+
+/** Finds dot segments made by placeholder values, as `expand_target` appends the target: fed
+    each literal part and each value in turn, where they are written in the output. Neither
+    part splits a `%XX` (the template's literal escapes are checked whole by `parse`, values
+    are encoded whole), so a piece of text is looked at one part at a time. */
+class url_template::dot_segment_scan {
+public:
+    dot_segment_scan(const std::string& out, std::size_t base) noexcept : out_(out), piece_(base) {}
+
+    /// The text `out[from, out.size())` just appended: a literal part, or placeholder `index`'s
+    /// value. False when a piece that closed is a dot segment.
+    bool literal(std::size_t from) noexcept { return feed(from, npos); }
+    bool value(std::size_t from, std::size_t index) noexcept {
+        if (in_query_)
+            return true;
+        if (value_at_ == npos) // an empty value counts: it sits in its piece all the same
+            value_at_ = from;
+        name(index, out_.size() > from);
+        return feed(from, index);
+    }
+    /// The end of the target.
+    bool finish() noexcept { return in_query_ || close(out_.size()); }
+
+    std::size_t placeholder() const noexcept { return placeholder_; }
+    std::string_view segment() const noexcept { return dots_ == 1 ? "." : ".."; }
+
+private:
+    static constexpr std::size_t npos = std::string::npos;
+
+    /// The placeholder to name for the current piece: the first whose value has text in it,
+    /// else the first (an empty value next to the template's dots).
+    void name(std::size_t index, bool has_text) noexcept {
+        if (!named_ || (has_text && !named_has_text_)) {
+            placeholder_ = index;
+            named_ = true;
+            named_has_text_ = has_text;
+        }
+    }
+
+    /// Whether `rest` starts with `%` `hi` `lo`, the letter `lo` in either case.
+    static bool escape_of(std::string_view rest, char hi, char lo) noexcept {
+        return rest.size() >= 3 && rest[0] == '%' && rest[1] == hi && (rest[2] | 0x20) == lo;
+    }
+
+    bool feed(std::size_t from, std::size_t index) noexcept {
+        for (std::size_t i = from; i < out_.size() && !in_query_;) {
+            const std::string_view rest = std::string_view(out_).substr(i);
+            std::size_t separator = 0;
+            if (rest[0] == '/')
+                separator = 1;
+            else if (escape_of(rest, '2', 'f') || escape_of(rest, '5', 'c'))
+                separator = 3;
+            if (index == npos && rest[0] == '?') { // the query: nothing more to check
+                in_query_ = true;
+                return close(i);
+            }
+            if (separator == 0) {
+                i += rest[0] == '%' && rest.size() >= 3 ? 3 : 1;
+                continue;
+            }
+            if (!close(i))
+                return false;
+            piece_ = i + separator;
+            if (index != npos) { // the value goes on into the next piece
+                value_at_ = piece_;
+                name(index, piece_ < out_.size());
+            }
+            i = piece_;
+        }
+        return true;
+    }
+
+    /// Ends the piece `out[piece_, end)`: false when a value is in it and it is a dot segment.
+    bool close(std::size_t end) noexcept {
+        const std::size_t value_at = value_at_;
+        value_at_ = npos;
+        named_ = named_has_text_ = false;
+        if (value_at == npos)
+            return true; // the template's own: not event data
+        dots_ = 0;
+        for (std::size_t i = piece_; i < end;) {
+            const std::string_view rest = std::string_view(out_).substr(i, end - i);
+            if (rest[0] == ';' || escape_of(rest, '3', 'b')) {
+                if (i < value_at)
+                    return true; // the value is in a parameter the template wrote
+                break;           // a path parameter, which some servers drop
+            }
+            if (rest[0] == '.')
+                i += 1;
+            else if (escape_of(rest, '2', 'e'))
+                i += 3;
+            else
+                return true;
+            ++dots_;
+        }
+        return dots_ != 1 && dots_ != 2;
+    }
+
+    const std::string& out_;
+    std::size_t piece_;           // where the current piece starts in out_
+    std::size_t value_at_ = npos; // where the first value in it starts, or npos
+    std::size_t placeholder_ = 0; // the placeholder to name for it
+    bool named_ = false;          // placeholder_ is set for this piece
+    bool named_has_text_ = false; // and its value has text in the piece
+    std::size_t dots_ = 0;        // of the piece that was a dot segment
+    bool in_query_ = false;
 };
 
 inline const char* url_error_message(boost::system::error_code ec) noexcept {
@@ -208,7 +346,8 @@ inline boost::system::result<url_template, std::string> url_template::parse(std:
                 misplaced = "placeholder in the host is not allowed";
             else if (!misplaced && where == part::fragment)
                 misplaced = "placeholder in the fragment is not allowed";
-            placeholders.push_back({target.size(), std::string(text.substr(i + 1, end - i - 1))});
+            placeholders.push_back({target.size(), std::string(text.substr(i + 1, end - i - 1)),
+                                    where != part::query});
             dummy += 'x';
             i = end;
             continue;
@@ -294,27 +433,48 @@ std::optional<std::string> url_template::check() const {
     for (const placeholder& p : placeholders_) {
         const std::size_t i = member_index<Event>(p.name);
         if (i == supported.size())
-            return "placeholder {" + p.name + "} names no member of the event";
+            return placeholder_for_message(p.name) + " names no member of the event";
         if (!supported[i])
-            return "placeholder {" + p.name + "} names a member whose type cannot go in a URL";
+            return placeholder_for_message(p.name) +
+                   " names a member whose type cannot go in a URL";
     }
     return std::nullopt;
 }
 
 template <class Event>
-boost::system::error_code url_template::expand_target(const Event& ev, std::string& out) const {
+boost::system::error_code url_template::expand_target(const Event& ev, std::string& out,
+                                                      std::string* why) const {
     static_assert(boost::describe::has_describe_members<Event>::value,
                   "url_template: the event type must be described with BOOST_DESCRIBE_STRUCT");
     static_assert(json::detail::check_wire_names<Event>());
     using members = json::detail::members_of<Event>;
     constexpr std::size_t count = boost::mp11::mp_size<members>::value;
+    const auto fail = [&](boost::system::error_code ec, const placeholder& p, const char* what) {
+        if (why)
+            *why = placeholder_for_message(p.name) + what;
+        return ec;
+    };
+    dot_segment_scan scan(out, out.size());
+    const auto dot_segment = [&] {
+        const placeholder& p = placeholders_[scan.placeholder()];
+        return fail(make_error_code(error::url_placeholder_dot_segment), p,
+                    (": the value makes the path segment \"" + std::string(scan.segment()) +
+                     "\", which receivers resolve to another resource")
+                        .c_str());
+    };
     std::size_t at = 0;
-    for (const placeholder& p : placeholders_) {
+    for (std::size_t n = 0; n < placeholders_.size(); ++n) {
+        const placeholder& p = placeholders_[n];
+        const std::size_t literal = out.size();
         out.append(target_, at, p.offset - at);
         at = p.offset;
+        if (!scan.literal(literal))
+            return dot_segment();
         const std::size_t i = member_index<Event>(p.name);
         if (i == count)
-            return make_error_code(boost::system::errc::invalid_argument);
+            return fail(make_error_code(boost::system::errc::invalid_argument), p,
+                        " names no member of the event");
+        const std::size_t value = out.size();
         boost::system::error_code ec;
         if constexpr (count > 0) {
             boost::mp11::mp_with_index<count>(i, [&](auto I) {
@@ -326,10 +486,17 @@ boost::system::error_code url_template::expand_target(const Event& ev, std::stri
                     ec = make_error_code(boost::system::errc::invalid_argument);
             });
         }
+        if (ec == boost::system::errc::invalid_argument)
+            return fail(ec, p, " names a member whose type cannot go in a URL");
         if (ec)
-            return ec;
+            return fail(ec, p, ": the enum value has no described name");
+        if (p.in_path && !scan.value(value, n))
+            return dot_segment();
     }
+    const std::size_t literal = out.size();
     out.append(target_, at);
+    if (!scan.literal(literal) || !scan.finish())
+        return dot_segment();
     return {};
 }
 

@@ -1,55 +1,43 @@
 #ifndef WEBHOOK_IMPL_DATA_PATH_HPP
 #define WEBHOOK_IMPL_DATA_PATH_HPP
 
+#include <webhook/detail/quote.hpp>
+
 #include <boost/throw_exception.hpp>
 
-#include <cstdio>
+#include <string>
 
 namespace webhook {
 
 namespace detail {
 
-// The text, quoted, with control characters shown as \xNN rather than emitted raw.
-inline std::string quote_for_message(std::string_view text) {
-    std::string m = "\"";
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c == 0x7F || c == '"' || c == '\\') {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(c));
-            m += buf;
-        } else {
-            m += ch;
-        }
-    }
-    m += '"';
+/// "empty segment at offset 5": the problem in words, as every form of the check reports it.
+inline std::string describe_path_problem(boost::system::error_code code, std::size_t offset) {
+    std::string m;
+    if (code == error::empty_path_segment)
+        m = "empty segment";
+    else if (code == error::control_character_in_path)
+        m = "control character";
+    else if (code == error::invalid_utf8)
+        m = "invalid UTF-8";
+    else
+        m = code.message();
+    m += " at offset ";
+    m += std::to_string(offset);
     return m;
 }
 
 } // namespace detail
 
 inline std::string data_path_error::message() const {
-    std::string m = "data location " + detail::quote_for_message(text) + ": ";
-    if (code == error::empty_path_segment)
-        m += "empty segment";
-    else if (code == error::control_character_in_path)
-        m += "control character";
-    else if (code == error::invalid_utf8)
-        m += "invalid UTF-8";
-    else
-        m += code.message();
-    m += " at offset ";
-    m += std::to_string(offset);
-    return m;
+    return "data location " + detail::quote_for_message(text) + ": " +
+           detail::describe_path_problem(code, offset);
 }
 
 inline void throw_exception_from_error(const data_path_error& e,
                                        const boost::source_location& loc) {
-    // system_error appends the code's own message: "<text> at offset 5: data location has ..."
-    boost::throw_exception(
-        boost::system::system_error(e.code, detail::quote_for_message(e.text) + " at offset " +
-                                                std::to_string(e.offset)),
-        loc);
+    // The same words as `message()`; system_error appends the code's own message.
+    boost::throw_exception(boost::system::system_error(e.code, e.message()), loc);
 }
 
 inline boost::system::result<data_path, data_path_error> data_path::parse(std::string_view text) {

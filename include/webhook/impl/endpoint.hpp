@@ -1,6 +1,8 @@
 #ifndef WEBHOOK_IMPL_ENDPOINT_HPP
 #define WEBHOOK_IMPL_ENDPOINT_HPP
 
+#include <webhook/detail/quote.hpp>
+#include <webhook/detail/reserved_headers.hpp>
 #include <webhook/detail/url_template.hpp>
 #include <webhook/transport/request.hpp>
 #include <webhook/transport/url.hpp>
@@ -18,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <initializer_list>
 #include <limits>
 #include <optional>
@@ -39,19 +42,6 @@ inline std::string format_config_problems(const std::vector<config_problem>& pro
         m += p.message;
     }
     return m;
-}
-
-constexpr char ascii_lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i]))
-            return false;
-    return true;
 }
 
 /// "10s", "1500ms", "5m", "2h": the largest unit that divides the value, as the loader reads it.
@@ -119,21 +109,11 @@ inline std::string redact_url(std::string_view url) {
         out.append(rest);
     else
         out.append(rest.substr(0, query)).append("?***");
-    const std::string quoted = quote_for_message(out); // control characters escaped
-    return quoted.substr(1, quoted.size() - 2);
+    std::string escaped; // control characters and bytes that are not UTF-8 escaped
+    append_escaped(escaped, out);
+    return escaped;
 }
 
-/// Names the library sets itself: a second copy from `headers` would make the request
-/// ambiguous (two Content-Length values are a request-smuggling vector).
-inline bool is_library_header(std::string_view name) noexcept {
-    for (const std::string_view reserved : {"Host", "Content-Length", "Content-Type",
-                                            "Content-Encoding", "Transfer-Encoding", "Connection"})
-        if (iequals(name, reserved))
-            return true;
-    return false;
-}
-
-/// For header values: a tab is allowed there (RFC 9110), any other control character not.
 /// Whether `o` is this machine: `localhost` (RFC 6761), or a loopback IP literal.
 inline bool is_loopback_origin(const origin& o) {
     if (iequals(o.host, "localhost"))
@@ -146,6 +126,7 @@ inline bool is_loopback_origin(const origin& o) {
 /// Whether credentials sent to `o` would cross a network in clear text.
 inline bool exposes_credentials(const origin& o) { return !o.tls && !is_loopback_origin(o); }
 
+/// For header values: a tab is allowed there (RFC 9110), any other control character not.
 inline bool has_control_character(std::string_view s) noexcept {
     return std::any_of(s.begin(), s.end(), [](char c) { return is_forbidden_in_value(c); });
 }
@@ -158,7 +139,55 @@ inline bool has_any_control_character(std::string_view s) noexcept {
     });
 }
 
+/** Why the file (or, with `directory`, the directory) at `path` cannot be read, as
+    `cannot read "/etc/acme/ca.pem": No such file or directory`, or nothing. Only its type and
+    whether it opens are checked: nothing is read, so that a check cannot block. */
+inline std::optional<std::string> unreadable(const std::string& path, bool directory) {
+    namespace fs = std::filesystem;
+    const auto cannot_read = [&](const std::string& why) {
+        return "cannot read " + quote_for_message(path) + ": " + why;
+    };
+    if (path.find('\0') != std::string::npos) // the C APIs would open a shorter path
+        return cannot_read("the path contains a NUL character");
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (ec)
+        return cannot_read(ec.message());
+    if (directory) {
+        if (!fs::is_directory(status))
+            return cannot_read(std::generic_category().message(ENOTDIR));
+        fs::directory_iterator listing(path, ec);
+        if (ec)
+            return cannot_read(ec.message());
+        return std::nullopt;
+    }
+    if (fs::is_directory(status))
+        return cannot_read(std::generic_category().message(EISDIR));
+    if (!fs::is_regular_file(status)) // a FIFO or a device could block, or never end
+        return cannot_read("not a regular file");
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f)
+        return cannot_read(std::generic_category().message(errno));
+    std::fclose(f);
+    return std::nullopt;
+}
+
 } // namespace detail
+
+inline const char* detail::header_refusal(const endpoint& e, std::string_view name) noexcept {
+    if (name.empty())
+        return "is empty";
+    if (check_header(name, {}))
+        return "is not a valid HTTP header name";
+    header_settings settings;
+    settings.authentication = !std::holds_alternative<no_auth>(e.authentication);
+    settings.compression = e.compression != compression::none;
+    if (const auto* hmac = std::get_if<hmac_header_signing>(&e.signing)) {
+        settings.signature_header = hmac->header;
+        settings.signature_timestamp_header = hmac->timestamp_header;
+    }
+    return reserved_header_refusal(name, settings);
+}
 
 inline config_error::config_error(std::vector<config_problem> problems)
     : std::runtime_error(detail::format_config_problems(problems)), problems_(std::move(problems)) {
@@ -246,6 +275,14 @@ inline std::vector<config_problem> validate(const endpoint& e) {
                 "anyone on the path (use https, or set insecure_allow_credentials_over_http)");
     for (auto& p : validate(e.signing))
         problem("signing." + p.path, std::move(p.message));
+    if (const auto* hmac = std::get_if<hmac_header_signing>(&e.signing);
+        hmac && has_authorization) {
+        // The signer would replace the Authorization header with the signature.
+        if (detail::iequals(hmac->header, "Authorization"))
+            problem("signing.header", "conflicts with authentication");
+        if (detail::iequals(hmac->timestamp_header, "Authorization"))
+            problem("signing.timestamp_header", "conflicts with authentication");
+    }
     if (!std::holds_alternative<no_signing>(e.signing) && url_exposes_credentials &&
         !e.insecure_allow_credentials_over_http)
         problem("signing",
@@ -254,15 +291,8 @@ inline std::vector<config_problem> validate(const endpoint& e) {
     for (std::size_t i = 0; i < e.headers.size(); ++i) {
         const header_field& h = e.headers[i];
         const std::string at = "headers[" + std::to_string(i) + "]";
-        const auto ec = check_header(h.name, h.value.reveal());
-        if (ec == error::invalid_header_name)
-            problem(at + ".name", h.name.empty() ? "is empty" : "is not a valid HTTP header name");
-        else if (detail::is_library_header(h.name))
-            problem(at + ".name", "is set by the library");
-        else if (detail::iequals(h.name, "User-Agent"))
-            problem(at + ".name", "is set by user_agent");
-        else if (has_authorization && detail::iequals(h.name, "Authorization"))
-            problem(at + ".name", "conflicts with authentication");
+        if (const char* why = detail::header_refusal(e, h.name))
+            problem(at + ".name", why);
         if (detail::has_control_character(h.value.reveal()))
             problem(at + ".value", "contains a control character");
     }
@@ -302,6 +332,19 @@ inline std::vector<config_problem> validate(const endpoint& e) {
         problem("tls.private_key_file", "is set but tls.certificate_file is not");
     if (!e.tls.certificate_file.empty() && e.tls.private_key_file.empty())
         problem("tls.certificate_file", "is set but tls.private_key_file is not");
+    // The transport opens these when it is made; a missing file is a configuration error to
+    // report here, by its key, rather than an exception from deep inside OpenSSL later.
+    const auto readable = [&](const char* path, const std::string& file, bool directory) {
+        if (!file.empty())
+            if (auto why = detail::unreadable(file, directory))
+                problem(path, std::move(*why));
+    };
+    if (!e.tls.insecure_skip_verification) { // else the transport does not load them
+        readable("tls.ca_file", e.tls.ca_file, false);
+        readable("tls.ca_directory", e.tls.ca_directory, true);
+    }
+    readable("tls.certificate_file", e.tls.certificate_file, false);
+    readable("tls.private_key_file", e.tls.private_key_file, false);
 
     if (!e.proxy.empty()) {
         const auto proxy = endpoint_url::parse(e.proxy);
@@ -407,6 +450,7 @@ private:
         return true;
     }
 
+public:
     /// `parent.key`, or `parent["odd key"]` when the key is not a plain word.
     static std::string key_path(const std::string& parent, std::string_view key) {
         if (!is_plain_key(key))
@@ -414,6 +458,7 @@ private:
         return parent.empty() ? std::string(key) : parent + "." + std::string(key);
     }
 
+private:
     static std::string index_path(const std::string& parent, std::size_t i) {
         return parent + "[" + std::to_string(i) + "]";
     }
@@ -1012,13 +1057,8 @@ inline void endpoint_loader::load(const boost::json::value& root) {
                 auto path = data_path::parse(*s);
                 if (path)
                     e.data_location = std::move(*path);
-                else if (path.error().code == error::empty_path_segment)
-                    problem(at, "empty segment at offset " + std::to_string(path.error().offset));
-                else if (path.error().code == error::control_character_in_path)
-                    problem(at,
-                            "control character at offset " + std::to_string(path.error().offset));
-                else
-                    problem(at, "invalid UTF-8 at offset " + std::to_string(path.error().offset));
+                else // the document holds the text: the offset says where
+                    problem(at, describe_path_problem(path.error().code, path.error().offset));
             }
         } else if (key == "authentication") {
             load_authentication(v, at);
@@ -1206,10 +1246,13 @@ inline endpoint load_endpoint(std::string_view json_text) {
     // missing key (`url: is required`) last.
     const boost::json::object& keys = root.get_object();
     const auto position = [&](const config_problem& p) {
-        const std::string_view top = std::string_view(p.path).substr(0, p.path.find_first_of(".["));
         std::size_t i = 0;
         for (const auto& member : keys) {
-            if (member.key() == top)
+            // As the path writes the key: `retry`, or `["odd key"]`.
+            const std::string top = detail::endpoint_loader::key_path("", member.key());
+            if (p.path.starts_with(top) &&
+                (p.path.size() == top.size() || p.path[top.size()] == '.' ||
+                 p.path[top.size()] == '['))
                 return i;
             ++i;
         }

@@ -17,19 +17,6 @@ namespace webhook {
 
 namespace detail {
 
-constexpr char lower_ascii(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-constexpr bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower_ascii(a[i]) != lower_ascii(b[i]))
-            return false;
-    return true;
-}
-
 inline boost::beast::string_view beast_view(std::string_view s) noexcept {
     return {s.data(), s.size()};
 }
@@ -156,12 +143,11 @@ struct signing_access {
             if (check_header(name, {}))
                 return out.push_back(
                     {path, "is not an HTTP header name (token)", error::invalid_header_name});
-            // These frame or describe the body; a signature there would corrupt the request.
-            for (const std::string_view taken : {"Host", "Content-Length", "Content-Type",
-                                                 "Content-Encoding", "Transfer-Encoding"})
-                if (equals_ignoring_case(name, taken))
-                    return out.push_back(
-                        {path, "is a header the library sets itself", error::invalid_header_name});
+            // The signer replaces the field: a name the library sets (or one that frames the
+            // message) would lose its value to the signature, or corrupt the request.
+            if (find_reserved_header(name))
+                return out.push_back(
+                    {path, "is a header the library sets itself", error::invalid_header_name});
         };
         check_name(s.header, "header");
         if (digest_name(s.algorithm) == nullptr)
@@ -175,7 +161,7 @@ struct signing_access {
             out.push_back({"key", "is empty", error::invalid_signing_secret});
         if (!s.timestamp_header.empty()) {
             check_name(s.timestamp_header, "timestamp_header");
-            if (equals_ignoring_case(s.timestamp_header, s.header))
+            if (iequals(s.timestamp_header, s.header))
                 out.push_back({"timestamp_header", "is the same header as header",
                                error::invalid_header_name});
         }
@@ -531,7 +517,7 @@ hmac_header_verifier::verify(std::string_view signature, std::string_view timest
             return error::signature_timestamp_out_of_tolerance;
     }
     if (signature.size() < prefix_.size() ||
-        !detail::equals_ignoring_case(signature.substr(0, prefix_.size()), prefix_))
+        !detail::iequals(signature.substr(0, prefix_.size()), prefix_))
         return error::signature_malformed;
     const std::string_view value = signature.substr(prefix_.size());
     std::array<unsigned char, detail::max_mac_size> given;

@@ -2,6 +2,7 @@
 #define WEBHOOK_TRANSPORT_REQUEST_HPP
 
 #include <webhook/detail/recycled_memory.hpp>
+#include <webhook/detail/reserved_headers.hpp>
 #include <webhook/error.hpp>
 #include <webhook/transport/url.hpp>
 #include <webhook/version.hpp>
@@ -48,11 +49,19 @@ boost::system::result<std::string> bearer_authorization(std::string_view token);
     `boost::system::system_error`; the error never quotes the value (it may be a secret). */
 class request_headers {
 public:
-    /// `Authorization: Basic ...`.
+    /// `Authorization: Basic ...`. Throws `error::reserved_header` after `add("Authorization")`.
     request_headers& basic_auth(std::string_view user_id, std::string_view password);
-    /// `Authorization: Bearer ...`.
+    /// `Authorization: Bearer ...`. Throws `error::reserved_header` after `add("Authorization")`.
     request_headers& bearer_auth(std::string_view token);
-    /// Any other header, such as an API key; added in order, after the standard ones.
+    /** Any other header, such as an API key; added in order, after the standard ones.
+
+        Throws `error::invalid_header_name` or `error::invalid_header_value` (see
+        `check_header`), and `error::reserved_header` for a name `make_request` sets itself or
+        that frames the message or the connection, compared without case: `Host`,
+        `Content-Length`, `Transfer-Encoding`, `Connection`, `Content-Type`, `User-Agent` (use
+        `user_agent`), the hop-by-hop `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`,
+        `Upgrade`; and `Authorization` after `basic_auth` or `bearer_auth`. A second copy of
+        any of these would make the request ambiguous. */
     request_headers& add(std::string_view name, std::string_view value);
     /// Replaces the default `User-Agent: webhook/<version>`.
     request_headers& user_agent(std::string_view value);
@@ -64,6 +73,8 @@ public:
     }
 
 private:
+    bool has_extra(std::string_view name) const noexcept;
+
     std::string authorization_;
     std::string user_agent_ = "webhook/" WEBHOOK_VERSION_STRING;
     std::vector<std::pair<std::string, std::string>> extra_;

@@ -70,11 +70,21 @@ inline boost::system::result<std::string> bearer_authorization(std::string_view 
     return "Bearer " + std::string(token);
 }
 
+inline bool request_headers::has_extra(std::string_view name) const noexcept {
+    for (const auto& field : extra_)
+        if (detail::iequals(field.first, name))
+            return true;
+    return false;
+}
+
 inline request_headers& request_headers::basic_auth(std::string_view user_id,
                                                     std::string_view password) {
     auto value = basic_authorization(user_id, password);
     if (!value)
         detail::throw_if(value.error(), "basic authentication");
+    if (has_extra("Authorization"))
+        detail::throw_if(error::reserved_header,
+                         "basic authentication: conflicts with the Authorization header added");
     authorization_ = std::move(*value);
     return *this;
 }
@@ -83,12 +93,23 @@ inline request_headers& request_headers::bearer_auth(std::string_view token) {
     auto value = bearer_authorization(token);
     if (!value)
         detail::throw_if(value.error(), "bearer token");
+    if (has_extra("Authorization"))
+        detail::throw_if(error::reserved_header,
+                         "bearer token: conflicts with the Authorization header added");
     authorization_ = std::move(*value);
     return *this;
 }
 
 inline request_headers& request_headers::add(std::string_view name, std::string_view value) {
     detail::throw_if(check_header(name, value), "header");
+    // The name is a token now: quoting it in the message is safe.
+    const detail::reserved_header* reserved = detail::find_reserved_header(name);
+    if (reserved && reserved->where == detail::reserved_in::every_request)
+        detail::throw_if(error::reserved_header,
+                         ("header " + std::string(name) + ": " + reserved->why).c_str());
+    if (!authorization_.empty() && detail::iequals(name, "Authorization"))
+        detail::throw_if(error::reserved_header,
+                         "header Authorization: conflicts with basic_auth or bearer_auth");
     extra_.emplace_back(name, value);
     return *this;
 }
