@@ -1,11 +1,13 @@
 #ifndef WEBHOOK_JSON_HPP
 #define WEBHOOK_JSON_HPP
 
-/// The JSON part of the library: serializer, data paths, wire names, policies, schema.
-/// It needs Boost.JSON and Boost.Describe only (no Asio, no OpenSSL).
+/// The JSON part of the library: serializer, data paths, wire names, policies, adapters for
+/// types you do not own, schema. It needs Boost.JSON and Boost.Describe only (no Asio, no
+/// OpenSSL).
 
 #include <webhook/data_path.hpp>
 #include <webhook/error.hpp>
+#include <webhook/json/adapter.hpp>
 #include <webhook/json/options.hpp>
 #include <webhook/json/schema.hpp>
 #include <webhook/json/serialize.hpp>

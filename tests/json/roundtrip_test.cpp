@@ -226,13 +226,15 @@ void check_floating(std::uint64_t seed) {
             continue;
         ++checked;
         const std::string text = webhook::json::to_string(original);
-        // The text is valid JSON, and reads back to the very same bits.
+        // The text is valid JSON, and reads back to the very same bits (but for -0, written
+        // `0` as ECMAScript does, which the random bits here practically never produce).
         const auto parsed = boost::json::parse(text);
         BOOST_TEST_REQUIRE((parsed.is_number()), text);
         F back{};
         const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), back);
         BOOST_TEST_REQUIRE((ec == std::errc{} && end == text.data() + text.size()), text);
-        BOOST_TEST_REQUIRE(std::bit_cast<Bits>(back) == std::bit_cast<Bits>(original), text);
+        const F expected = original == 0 ? F(0) : original;
+        BOOST_TEST_REQUIRE(std::bit_cast<Bits>(back) == std::bit_cast<Bits>(expected), text);
     }
 }
 

@@ -11,11 +11,13 @@
 
 #include "json/schema_types.hpp"
 
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <array>
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -88,7 +90,57 @@ struct anything {
 };
 BOOST_DESCRIBE_STRUCT(anything, (), (choice, maybe, raw, bag, items, text))
 
+/// Types of another library, written through webhook::json::adapter (specialized below).
+struct money {
+    std::int64_t cents = 0;
+    friend auto operator<=>(const money&, const money&) = default;
+};
+struct stock_code {
+    std::string text;
+};
+struct millis_since_epoch {
+    std::int64_t count = 0;
+};
+
+struct order {
+    stock_code sku;
+    money total;
+    std::optional<money> discount;
+    std::vector<millis_since_epoch> times;
+    std::map<money, stock_code> by_price;
+};
+BOOST_DESCRIBE_STRUCT(order, (), (sku, total, discount, times, by_price))
+
 } // namespace schema_test
+
+template <>
+struct webhook::json::adapter<schema_test::money> {
+    static void write_number(const schema_test::money& m, text_sink& out) {
+        out.append(std::to_string(m.cents / 100));
+        out.push_back('.');
+        out.push_back(static_cast<char>('0' + m.cents % 100 / 10));
+        out.push_back(static_cast<char>('0' + m.cents % 10));
+    }
+};
+
+template <>
+struct webhook::json::adapter<schema_test::stock_code> {
+    static void write_string(const schema_test::stock_code& c, text_sink& out) {
+        out.append(c.text);
+    }
+    static boost::json::object schema() {
+        return {{"type", "string"}, {"pattern", "^[A-Z]{3}-[0-9]{4}$"}};
+    }
+};
+
+template <>
+struct webhook::json::adapter<schema_test::millis_since_epoch> {
+    static std::chrono::sys_time<std::chrono::milliseconds>
+    convert(const schema_test::millis_since_epoch& m) {
+        return std::chrono::sys_time<std::chrono::milliseconds>(
+            std::chrono::milliseconds(m.count));
+    }
+};
 
 namespace {
 
@@ -341,6 +393,29 @@ void container_cases(case_printer& c) {
     c.written("multiset with repeated items", std::multiset<std::string>{"a", "a"});
 }
 
+void adapter_cases(case_printer& c) {
+    const order o{{"ABC-1234"},
+                  {1999},
+                  std::nullopt,
+                  {{0}, {1'700'000'000'123}},
+                  {{{250}, {"XYZ-0001"}}, {{100000}, {"XYZ-0002"}}}};
+    c.written("adapted types", o);
+    c.written("adapted types, empty optional as null", o,
+              {.empty_optional = empty_optional_policy::null});
+    order discounted = o;
+    discounted.discount = money{5};
+    c.written("adapted type in an optional", discounted);
+    c.broken("adapted number as a string", o, set("total", "19.99"));
+    c.broken("adapted string against its own pattern", o, set("sku", "abc"));
+    c.broken("adapted conversion to a time point given a number", o,
+             [](boost::json::value& d) { d.at("times").as_array().emplace_back(5); });
+    c.broken("adapted number key that is no number", o,
+             [](boost::json::value& d) { d.at("by_price").as_object()["2,50"] = "XYZ-0003"; });
+    c.broken("adapted number key with a leading zero", o,
+             [](boost::json::value& d) { d.at("by_price").as_object()["02.50"] = "XYZ-0003"; });
+    c.refused<money>("adapted number as text", R"("19.99")");
+}
+
 void anything_cases(case_printer& c) {
     anything a;
     a.raw = boost::json::parse(R"({"any":[1,"two",null,{"three":3.5}],"u":18446744073709551615})");
@@ -464,6 +539,7 @@ int main() {
     struct_cases(c);
     container_cases(c);
     anything_cases(c);
+    adapter_cases(c);
     recursion_cases(c);
     data_path_cases(c);
 }

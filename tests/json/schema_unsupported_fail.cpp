@@ -1,6 +1,6 @@
-// A struct with a member the serializer cannot write (`int*`) has no schema: a compile error
-// that says so. Built with -DWEBHOOK_SCHEMA_CONTROL the member is an `int` and it compiles,
-// which shows the error comes from the member alone.
+// A struct with a member the serializer cannot write (`int*`) has no schema: the serializer's
+// own compile error, naming `int*`. Built with -DWEBHOOK_SCHEMA_CONTROL the member is an `int`
+// and it compiles, which shows the error comes from the member alone.
 #include <webhook/json/schema.hpp>
 
 #include <boost/describe.hpp>

@@ -2,6 +2,7 @@
 #define WEBHOOK_JSON_SERIALIZE_HPP
 
 #include <webhook/data_path.hpp>
+#include <webhook/json/adapter.hpp>
 #include <webhook/json/detail/kind.hpp>
 #include <webhook/json/options.hpp>
 #include <webhook/json/wire_names.hpp>
@@ -21,10 +22,44 @@ namespace webhook::json {
     arrays (up to the first NUL). Described enums (their names), described classes (objects,
     with members of described bases first), `std::optional`, `std::variant`, system-clock time
     points (RFC 3339 UTC), `boost::json::value`/`object`/`array`/`string` (passed through),
-    maps with string, enum or integer keys (objects), and any other range (arrays).
+    maps with string, enum or integer keys (objects), any other range (arrays), and any type
+    with an `adapter` specialization.
 */
 template <class T>
 concept serializable = detail::serializable_impl<std::remove_cvref_t<T>>();
+
+/// `serializable<T>` as a boolean trait, for code that wants a type rather than a concept.
+template <class T>
+struct is_serializable : std::bool_constant<serializable<T>> {};
+
+/// `is_serializable<T>::value`.
+template <class T>
+inline constexpr bool is_serializable_v = serializable<T>;
+
+/** The one compile-time check of an entry point that serializes a `T`.
+
+    Returns `serializable<T>`. When that is false, it has also produced the library's compile
+    error for `T`: a single `static_assert` that names the innermost type that cannot be
+    written (`unsupported_type<int*>`), the map key that cannot be a member name
+    (`unsupported_map_key<K>`), or the adapter that is not usable (`invalid_adapter<T>`).
+    Every function of the JSON part that takes a value uses it; an entry point elsewhere
+    (the dispatcher) gives its user the same message by putting its body under it, so that
+    nothing else is instantiated for the wrong type:
+
+    @code
+    template <class Event>
+    void send(const Event& event) {
+        if constexpr (webhook::json::require_serializable<Event>()) {
+            // ... serialize and send ...
+        }
+    }
+    @endcode
+
+    Used as `static_assert(require_serializable<T>())` it works too, with a second, generic
+    "static assertion failed" after the message.
+*/
+template <class T>
+consteval bool require_serializable() noexcept;
 
 /** Appends the JSON of `value`, wrapped under `path`, to `out`.
 

@@ -43,9 +43,11 @@ struct rename {
     @endcode
 
     An explicit rename wins over the policy. For a described enum, the same trait renames its
-    enumerators: `{"new_", "new"}` writes `state::new_` as `"new"`. Checked at compile time: a rename that names no
-    member, two members with the same wire name, or a wire name that is not valid UTF-8 is a
-    compile error.
+    enumerators: `{"new_", "new"}` writes `state::new_` as `"new"`. Checked at compile time: a
+    rename that names no member (the error quotes it:
+    `wire_names_error_rename_names_no_member<incident, {"custom_fild"}, {"u_custom-field"}>`),
+    two members with the same wire name, or a wire name that is not valid UTF-8 is a compile
+    error.
 */
 template <class T>
 struct wire_names {};

@@ -184,32 +184,77 @@ constexpr auto member_name_table(L<D...>) noexcept {
 
 // Called only from a failing constant expression: the compiler names the function, which is
 // the message. They have no definition because they are never called at run time.
-void wire_names_error_a_rename_names_no_member_of_the_struct();
 void wire_names_error_two_members_have_the_same_wire_name();
 void wire_names_error_a_wire_name_is_not_valid_utf8();
 
-/// Compile-time check of `wire_names<T>`; used as `static_assert(check_wire_names<T>())`.
+/// Text as a template argument, so that a compile error can quote it: GCC and Clang print
+/// `name_text<11>{"identifier"}` (the terminating NUL is part of `N`).
+template <std::size_t N>
+struct name_text {
+    char chars[N];
+};
+
+template <std::size_t N>
+consteval name_text<N> make_name_text(std::string_view s) {
+    name_text<N> t{};
+    for (std::size_t i = 0; i + 1 < N; ++i)
+        t.chars[i] = s[i];
+    return t;
+}
+
+/// False, but only once `T` is known: for a `static_assert` that fires on instantiation.
 template <class T>
-consteval bool check_wire_names() {
-    constexpr auto members = member_name_table<T>(typename named_parts<T>::type{});
+inline constexpr bool dependent_false = false;
+
+/// Instantiated for the first rename of `wire_names<T>` whose member (or enumerator) `T` does
+/// not have: the error quotes the rename, `{"member"}` then `{"wire name"}`.
+template <class T, name_text Member, name_text Wire>
+struct wire_names_error_rename_names_no_member {
+    static_assert(dependent_false<T>,
+                  "webhook::json::wire_names<T>: a rename names a member (or enumerator) that T "
+                  "does not have. T, the member name and the wire name are in "
+                  "'wire_names_error_rename_names_no_member<T, {\"member\"}, {\"wire\"}>' "
+                  "above.");
+};
+
+/// Index of the first rename of `wire_names<T>` naming no member of `T`, or -1.
+template <class T>
+consteval std::ptrdiff_t unknown_rename_index() {
     if constexpr (requires { wire_names<T>::renames; }) {
+        constexpr auto members = member_name_table<T>(typename named_parts<T>::type{});
+        std::ptrdiff_t i = 0;
         for (const rename& r : wire_names<T>::renames) {
             bool found = false;
             for (std::string_view m : members)
                 found = found || m == r.member;
             if (!found)
-                wire_names_error_a_rename_names_no_member_of_the_struct();
+                return i;
+            ++i;
         }
     }
-    constexpr auto& wires = wire_names_of<T>;
-    for (std::size_t i = 0; i < wires.size(); ++i) {
-        if (find_invalid_utf8(wires[i]) != std::string_view::npos)
-            wire_names_error_a_wire_name_is_not_valid_utf8();
-        for (std::size_t j = i + 1; j < wires.size(); ++j)
-            if (wires[i] == wires[j])
-                wire_names_error_two_members_have_the_same_wire_name();
+    return -1;
+}
+
+/// Compile-time check of `wire_names<T>`; used as `static_assert(check_wire_names<T>())`.
+template <class T>
+consteval bool check_wire_names() {
+    if constexpr (constexpr std::ptrdiff_t i = unknown_rename_index<T>(); i >= 0) {
+        constexpr rename r = wire_names<T>::renames[i];
+        (void)sizeof(wire_names_error_rename_names_no_member<
+                     T, make_name_text<r.member.size() + 1>(r.member),
+                     make_name_text<r.wire.size() + 1>(r.wire)>);
+        return true; // the error above is the message; no second one
+    } else {
+        constexpr auto& wires = wire_names_of<T>;
+        for (std::size_t i = 0; i < wires.size(); ++i) {
+            if (find_invalid_utf8(wires[i]) != std::string_view::npos)
+                wire_names_error_a_wire_name_is_not_valid_utf8();
+            for (std::size_t j = i + 1; j < wires.size(); ++j)
+                if (wires[i] == wires[j])
+                    wire_names_error_two_members_have_the_same_wire_name();
+        }
+        return true;
     }
-    return true;
 }
 
 } // namespace webhook::json::detail

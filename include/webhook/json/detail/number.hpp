@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
+#include <type_traits>
 
 namespace webhook::json::detail {
 
@@ -61,8 +63,8 @@ char* write_shortest(char* out, F v) {
     const bool negative = std::signbit(v);
     const F magnitude = negative ? -v : v;
     char digits[48];
-    if (magnitude == 0)
-        return format_decimal(out, negative, "0", 1, 1);
+    if (magnitude == 0) // -0 too: ECMAScript's Number::toString(-0) is "0"
+        return format_decimal(out, false, "0", 1, 1);
     if constexpr (std::is_same_v<F, double>) {
         constexpr double powers[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
@@ -97,6 +99,39 @@ char* write_shortest(char* out, F v) {
     while (k > 1 && digits[k - 1] == '0')
         --k;
     return format_decimal(out, negative, digits, k, exponent + 1);
+}
+
+/** Whether `s` is a JSON number (RFC 8259 section 6):
+    `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`. Checks what an adapter writes as a number. */
+constexpr bool is_json_number(std::string_view s) noexcept {
+    std::size_t i = 0;
+    const auto digit = [&] { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+    const auto digits = [&] {
+        if (!digit())
+            return false;
+        while (digit())
+            ++i;
+        return true;
+    };
+    if (i < s.size() && s[i] == '-')
+        ++i;
+    if (i < s.size() && s[i] == '0')
+        ++i; // no leading zeros
+    else if (!digits())
+        return false;
+    if (i < s.size() && s[i] == '.') {
+        ++i;
+        if (!digits())
+            return false;
+    }
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        if (i < s.size() && (s[i] == '+' || s[i] == '-'))
+            ++i;
+        if (!digits())
+            return false;
+    }
+    return i == s.size();
 }
 
 } // namespace webhook::json::detail

@@ -34,7 +34,22 @@ public:
     writer(const writer&) = delete;
     writer& operator=(const writer&) = delete;
 
+    /// Without `finish` (an exception from an adapter or a user's range), the caller's string
+    /// is cut back to what it held: nothing written, nothing zero-filled left behind.
+    ~writer() {
+        if (!finished_)
+            out_.resize(start_);
+    }
+
     const write_options& options() const noexcept { return options_; }
+
+    /// The cursor as an offset into the string, which stays valid when `reserve` reallocates.
+    std::size_t position() const noexcept {
+        return static_cast<std::size_t>(cursor_ - out_.data());
+    }
+
+    /// The string's bytes; what lies before `position()` is written.
+    char* data() noexcept { return out_.data(); }
 
     /// Makes room for `n` bytes at the cursor and returns the cursor.
     char* reserve(std::size_t n) {
@@ -78,6 +93,7 @@ public:
 
     /// Sets the string's final size and returns the first error, if any.
     boost::system::error_code finish() {
+        finished_ = true;
         if (failed_) {
             out_.resize(start_);
             return error_;
@@ -105,6 +121,7 @@ private:
     char* cursor_;
     char* limit_;
     bool failed_ = false;
+    bool finished_ = false;
     error error_{};
 };
 

@@ -18,10 +18,12 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <ratio>
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -34,10 +36,16 @@ namespace webhook::json::detail {
 // type, the outermost included, is the same `$ref`; the schema then does not depend on where
 // the traversal happened to meet the type first.
 //
-// A cycle of types always passes through a class the user declared: a described struct, or a
-// class deriving from a container (`struct list : std::vector<list> {};`). Described structs
-// in a cycle are its anchors. Other types are anchors only on a cycle with no described
-// struct, so `std::vector<node>` inside `node` stays inline around the `$ref` to `node`.
+// A cycle of types always passes through a class the user declared: a described struct, an
+// adapted type, or a class deriving from a container (`struct list : std::vector<list> {};`).
+// Described structs and adapted types in a cycle are its anchors. Other types are anchors
+// only on a cycle with neither, so `std::vector<node>` inside `node` stays inline around the
+// `$ref` to `node`.
+
+/// Described structs and adapted types: the types a user named for the library, which are
+/// the anchors of a cycle they are on.
+template <class T>
+inline constexpr bool user_named = kind_of<T> == kind::object || kind_of<T> == kind::adapted;
 
 template <bool ThroughStructs, class Target, class T, class... Visiting>
 constexpr bool reaches();
@@ -57,7 +65,12 @@ constexpr bool alternatives_reach(std::variant<A...>*) {
 /// the ones `serializable_impl` walks.
 template <bool ThroughStructs, class Target, class T, class... Visiting>
 constexpr bool children_reach() {
-    if constexpr (kind_of<T> == kind::optional)
+    if constexpr (kind_of<T> == kind::adapted) {
+        if constexpr (adapter_form_of<T>() == adapter_form::convert)
+            return reaches<ThroughStructs, Target, converted_t<T>, T, Visiting...>();
+        else
+            return false;
+    } else if constexpr (kind_of<T> == kind::optional)
         return reaches<ThroughStructs, Target, typename T::value_type, T, Visiting...>();
     else if constexpr (kind_of<T> == kind::variant)
         return alternatives_reach<ThroughStructs, Target, T, Visiting...>(static_cast<T*>(nullptr));
@@ -79,7 +92,7 @@ constexpr bool reaches() {
         return true;
     else if constexpr ((std::is_same_v<T, Visiting> || ...))
         return false;
-    else if constexpr (!ThroughStructs && kind_of<T> == kind::object)
+    else if constexpr (!ThroughStructs && user_named<T>)
         return false;
     else
         return children_reach<ThroughStructs, Target, T, Visiting...>();
@@ -87,8 +100,8 @@ constexpr bool reaches() {
 
 /// True for a type defined once under `$defs` and used through `$ref`.
 template <class T>
-inline constexpr bool is_definition = kind_of<T> == kind::object ? children_reach<true, T, T>()
-                                                                  : children_reach<false, T, T>();
+inline constexpr bool is_definition = user_named<T> ? children_reach<true, T, T>()
+                                                    : children_reach<false, T, T>();
 
 // ---------------------------------------------------------------------------------------------
 // Shapes the kind alone does not tell.
@@ -278,20 +291,62 @@ boost::json::object struct_schema(schema_context& ctx) {
     return s;
 }
 
+/// RFC 8259's number grammar, for the text of a number adapter used as a member name.
+inline constexpr std::string_view json_number_pattern =
+    "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?$";
+
+/// What `adapter<T>` says: its own `schema()`, or the one derived from its form.
+template <class T>
+boost::json::object adapted_schema(schema_context& ctx) {
+    using A = adapter<T>;
+    constexpr adapter_form form = adapter_form_of<T>();
+    if constexpr (requires { A::schema(); }) {
+        static_assert(std::is_convertible_v<decltype(A::schema()), boost::json::object>,
+                      "webhook::json::adapter<T>::schema() must return a boost::json::object");
+        return A::schema();
+    } else if constexpr (form == adapter_form::string) {
+        boost::json::object s = type_schema("string");
+        if constexpr (requires { A::format; })
+            s["format"] = std::string_view(A::format);
+        return s;
+    } else if constexpr (form == adapter_form::number) {
+        return type_schema("number");
+    } else {
+        return schema_of<converted_t<T>>(ctx);
+    }
+}
+
+/// The `"propertyNames"` schema of map key `K`; none for plain string keys.
+template <class K>
+std::optional<boost::json::object> property_names_schema(schema_context& ctx) {
+    if constexpr (kind_of<K> == kind::enumeration) {
+        return boost::json::object{{"enum", enum_names<K>()}};
+    } else if constexpr (kind_of<K> == kind::integer) {
+        return boost::json::object{{"pattern", std::is_signed_v<K> ? "^-?[0-9]+$" : "^[0-9]+$"}};
+    } else if constexpr (kind_of<K> == kind::character) {
+        return one_character();
+    } else if constexpr (kind_of<K> == kind::adapted) {
+        constexpr adapter_form form = adapter_form_of<K>();
+        if constexpr (form == adapter_form::string) // a member name is a string: as a value
+            return adapted_schema<K>(ctx);
+        else if constexpr (form == adapter_form::number)
+            return boost::json::object{{"pattern", json_number_pattern}};
+        else
+            return property_names_schema<converted_t<K>>(ctx);
+    } else {
+        if constexpr (!is_key_type<K>)
+            (void)unsupported_map_key<K>{};
+        return std::nullopt;
+    }
+}
+
 template <class T>
 boost::json::object map_schema(schema_context& ctx) {
     using K = std::remove_cvref_t<typename T::key_type>;
     boost::json::object s = type_schema("object");
     s["additionalProperties"] = schema_of<std::remove_cvref_t<typename T::mapped_type>>(ctx);
-    if constexpr (kind_of<K> == kind::enumeration)
-        s["propertyNames"] = boost::json::object{{"enum", enum_names<K>()}};
-    else if constexpr (kind_of<K> == kind::integer)
-        s["propertyNames"] =
-            boost::json::object{{"pattern", std::is_signed_v<K> ? "^-?[0-9]+$" : "^[0-9]+$"}};
-    else if constexpr (kind_of<K> == kind::character)
-        s["propertyNames"] = one_character();
-    else if constexpr (!is_key_type<K>)
-        (void)unsupported_map_key<K>{};
+    if (auto names = property_names_schema<K>(ctx))
+        s["propertyNames"] = std::move(*names);
     return s;
 }
 
@@ -315,7 +370,9 @@ boost::json::object sequence_schema(schema_context& ctx) {
 template <class T>
 boost::json::object inline_schema(schema_context& ctx) {
     constexpr kind k = kind_of<T>;
-    if constexpr (k == kind::null) {
+    if constexpr (k == kind::adapted) {
+        return adapted_schema<T>(ctx);
+    } else if constexpr (k == kind::null) {
         return null_schema();
     } else if constexpr (k == kind::boolean) {
         return type_schema("boolean");
@@ -384,12 +441,8 @@ boost::json::object schema_of(schema_context& ctx) {
 /// validated data location without outer slashes), then `$defs`.
 template <class T>
 boost::json::value schema_document(std::string_view path_body, const write_options& options) {
-    static_assert(serializable<T>,
-                  "webhook::json::schema: this type cannot be serialized, so it has no JSON "
-                  "schema (see webhook::json::serializable; to_string of such a value names "
-                  "the type inside it that cannot be written)");
-    if constexpr (!serializable<T>) {
-        return {}; // nothing more to report
+    if constexpr (!require_serializable<T>()) {
+        return {}; // a type that cannot be written has no schema: the error is reported
     } else {
         schema_context ctx{options, {}, {}, {}};
         boost::json::object payload = schema_of<T>(ctx);

@@ -18,19 +18,22 @@
 #include <cstdint>
 #include <cstring>
 
+namespace webhook::json {
+
+template <class T>
+consteval bool require_serializable() noexcept {
+    using problem = decltype(detail::find_problem<std::remove_cvref_t<T>>());
+    if constexpr (std::is_same_v<problem, detail::no_problem>) {
+        return true;
+    } else {
+        detail::report(problem{}); // the one static_assert, naming what cannot be written
+        return false;
+    }
+}
+
+} // namespace webhook::json
+
 namespace webhook::json::detail {
-
-template <class T>
-inline constexpr bool dependent_false = false;
-
-/// Instantiated for a type the serializer cannot write; the type is named in the error.
-template <class T>
-struct unsupported_type {
-    static_assert(dependent_false<T>,
-                  "webhook::json: this type cannot be serialized (see the type named in "
-                  "'unsupported_type<...>' above). Describe it with BOOST_DESCRIBE_STRUCT, "
-                  "BOOST_DESCRIBE_CLASS or BOOST_DESCRIBE_ENUM, or use a supported type.");
-};
 
 template <class T>
 void write_value(writer& w, const T& v);
@@ -183,6 +186,108 @@ void write_time(writer& w, std::chrono::time_point<std::chrono::system_clock, D>
 template <class K>
 void write_key(writer& w, const K& key);
 
+/// Makes the sink of an adapter, whose constructor is private.
+struct sink_access {
+    static text_sink make(writer& w) noexcept { return text_sink(w); }
+};
+
+/** Size of the bytes `[p, end)` as the inside of a JSON string: escapes, well-formed UTF-8
+    as it is, and under `utf8_policy::replace` three bytes of U+FFFD for each byte that starts
+    no well-formed sequence. 0 with `error::invalid_utf8` recorded under `utf8_policy::reject`;
+    not 0 otherwise, for `p != end`. */
+inline std::size_t string_content_size(writer& w, const char* p, const char* end) {
+    std::size_t size = 0;
+    while (p != end) {
+        const auto c = static_cast<unsigned char>(*p);
+        if (c < 0x80) {
+            size += !needs_escape(c) ? 1 : short_escape(c) ? 2 : 6;
+            ++p;
+        } else if (const std::size_t n = utf8_sequence_length(p, end)) {
+            size += n;
+            p += n;
+        } else if (w.options().invalid_utf8 == utf8_policy::replace) {
+            size += 3;
+            ++p;
+        } else {
+            w.fail(error::invalid_utf8);
+            return 0;
+        }
+    }
+    return size;
+}
+
+/** Turns the raw text an adapter appended at `[start, w.position())` into the inside of a
+    JSON string, by the rules of `write_string`. Text that needs nothing (a UUID, a decimal)
+    is only scanned. Otherwise the escaped form is written after the raw text, then moved
+    down over it: the buffer grows at most by that much, and nothing is allocated besides. */
+inline void finish_adapted_string(writer& w, std::size_t start) {
+    const std::size_t end = w.position();
+    std::size_t clean = start; // the prefix that is JSON already
+    while (clean != end) {
+        const char* const p = w.data() + clean;
+        const auto c = static_cast<unsigned char>(*p);
+        const std::size_t n = c >= 0x80      ? utf8_sequence_length(p, w.data() + end)
+                              : needs_escape(c) ? 0
+                                                : 1;
+        if (n == 0)
+            break;
+        clean += n;
+    }
+    if (clean == end)
+        return;
+    const std::size_t size = string_content_size(w, w.data() + clean, w.data() + end);
+    if (size == 0)
+        return; // invalid UTF-8, rejected: the document is discarded
+    char* const escaped = w.reserve(size); // may move the buffer: offsets from here on
+    const char* p = w.data() + clean;
+    const char* const raw_end = w.data() + end;
+    char* out = escaped;
+    while (p != raw_end) {
+        const auto c = static_cast<unsigned char>(*p);
+        if (c < 0x80) {
+            if (needs_escape(c))
+                out += write_escape(out, c);
+            else
+                *out++ = static_cast<char>(c);
+            ++p;
+        } else if (const std::size_t n = utf8_sequence_length(p, raw_end)) {
+            std::memcpy(out, p, n);
+            out += n;
+            p += n;
+        } else {
+            std::memcpy(out, replacement_character, 3);
+            out += 3;
+            ++p;
+        }
+    }
+    char* const target = w.data() + clean;
+    std::memmove(target, escaped, size);
+    w.commit(target + size);
+}
+
+/// Writes `v` as its `adapter<T>` says; `T` is adapted.
+template <class T>
+void write_adapted(writer& w, const T& v) {
+    constexpr adapter_form form = adapter_form_of<T>();
+    if constexpr (form == adapter_form::string) {
+        w.put('"');
+        const std::size_t start = w.position();
+        text_sink sink = sink_access::make(w);
+        adapter<T>::write_string(v, sink);
+        finish_adapted_string(w, start);
+        w.put('"');
+    } else if constexpr (form == adapter_form::number) {
+        const std::size_t start = w.position();
+        text_sink sink = sink_access::make(w);
+        adapter<T>::write_number(v, sink);
+        const std::size_t end = w.position();
+        if (!is_json_number(std::string_view(w.data() + start, end - start)))
+            w.fail(error::invalid_number); // the text stays; the document is discarded
+    } else {
+        write_value(w, adapter<T>::convert(v));
+    }
+}
+
 /// `[e1,e2,...]` for any range.
 template <class R>
 void write_array(writer& w, const R& range) {
@@ -242,20 +347,20 @@ inline void write_json_value(writer& w, const boost::json::value& v) {
     }
 }
 
-/// Instantiated for a map key type that cannot be a JSON member name; the type is named.
-template <class K>
-struct unsupported_map_key {
-    static_assert(dependent_false<K>,
-                  "webhook::json: map keys must be strings, characters, described enums or "
-                  "integers (see the type named in 'unsupported_map_key<...>' above).");
-};
-
 template <class K>
 void write_key(writer& w, const K& key) {
     if constexpr (kind_of<K> == kind::integer) {
         w.put('"');
         write_integer(w, key);
         w.put('"');
+    } else if constexpr (kind_of<K> == kind::adapted &&
+                         adapter_form_of<K>() == adapter_form::number) {
+        w.put('"');
+        write_adapted(w, key);
+        w.put('"');
+    } else if constexpr (kind_of<K> == kind::adapted &&
+                         adapter_form_of<K>() == adapter_form::convert) {
+        write_key(w, adapter<K>::convert(key));
     } else if constexpr (is_key_type<K>) {
         write_value(w, key); // strings, characters and enum names are already quoted
     } else {
@@ -306,7 +411,9 @@ void write_object(writer& w, const T& v) {
 template <class T>
 void write_value(writer& w, const T& v) {
     constexpr kind k = kind_of<T>;
-    if constexpr (k == kind::null) {
+    if constexpr (k == kind::adapted) {
+        write_adapted(w, v);
+    } else if constexpr (k == kind::null) {
         write_null(w);
     } else if constexpr (k == kind::boolean) {
         if (v)
@@ -365,18 +472,24 @@ void write_value(writer& w, const T& v) {
     }
 }
 
-/// Writes prefix, payload and suffix as one document; the whole is undone on error.
+/** Writes prefix, payload and suffix as one document; the whole is undone on error. Every
+    entry point comes here, so a type that cannot be written gets its one compile error from
+    `require_serializable` and nothing else is instantiated for it. */
 template <class T>
 boost::system::error_code write_document(std::string& out, const T& value,
                                          std::string_view prefix, std::string_view suffix,
                                          const write_options& options) {
-    writer w(out, options);
-    if (!prefix.empty()) // an empty view may hold a null pointer, which memcpy must not get
-        w.append(prefix.data(), prefix.size());
-    write_value(w, value);
-    if (!suffix.empty())
-        w.append(suffix.data(), suffix.size());
-    return w.finish();
+    if constexpr (!require_serializable<T>()) {
+        return {};
+    } else {
+        writer w(out, options);
+        if (!prefix.empty()) // an empty view may hold a null pointer, which memcpy must not get
+            w.append(prefix.data(), prefix.size());
+        write_value(w, value);
+        if (!suffix.empty())
+            w.append(suffix.data(), suffix.size());
+        return w.finish();
+    }
 }
 
 /// The bytes of a compile-time data location, computed by the compiler.

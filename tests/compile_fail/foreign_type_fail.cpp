@@ -1,0 +1,18 @@
+// A type with neither a description nor a webhook::json::adapter cannot be written: the error
+// names it and says how to make it writable.
+#include <webhook/json/serialize.hpp>
+#include <boost/describe.hpp>
+
+namespace vendor {
+struct uuid {
+    unsigned char bytes[16] = {};
+};
+} // namespace vendor
+
+struct event {
+    int id = 0;
+    vendor::uuid correlation;
+};
+BOOST_DESCRIBE_STRUCT(event, (), (id, correlation))
+
+int main() { return static_cast<int>(webhook::json::to_string(event{}).size()); }
