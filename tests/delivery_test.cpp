@@ -1,5 +1,7 @@
 #include <webhook/delivery.hpp>
 
+#include <webhook/error.hpp>
+
 #define BOOST_TEST_MODULE delivery
 #include <boost/test/unit_test.hpp>
 
@@ -183,6 +185,45 @@ BOOST_AUTO_TEST_CASE(only_delivered_is_ok) {
     BOOST_TEST(d.ok());
     d.status = delivery_status::gone;
     BOOST_TEST(!d.ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_printed_delivery_says_what_happened_last) {
+    webhook::delivery d;
+    d.error = webhook::error::queue_full;
+    BOOST_TEST(printed(d) == "rejected: dispatcher queue is full");
+    BOOST_TEST(webhook::to_string(d) == printed(d));
+
+    d.id = event_id(at_ms(0), 0, 1);
+    d.status = delivery_status::failed;
+    d.attempts.resize(3);
+    d.attempts[0].status = 503;
+    d.attempts[1].error = make_error_code(boost::system::errc::connection_refused);
+    d.attempts[2].status = 503;
+    d.error = webhook::error::retries_exhausted;
+    d.http_status = 503;
+    BOOST_TEST(printed(d) == "00000000000000000000000001 failed after 3 attempts: HTTP 503 "
+                             "(receiver kept answering with a status that is retried until "
+                             "the retry policy allowed no more attempts)");
+
+    // The last attempt's own error is the outcome's: said once.
+    d.attempts[2] = {};
+    d.attempts[2].error = make_error_code(boost::system::errc::timed_out);
+    d.error = d.attempts[2].error;
+    BOOST_TEST(printed(d) == "00000000000000000000000001 failed after 3 attempts: " +
+                                 d.error.message());
+
+    d.attempts.resize(1);
+    d.attempts[0] = {};
+    d.attempts[0].status = 204;
+    d.status = delivery_status::delivered;
+    d.error = {};
+    BOOST_TEST(printed(d) == "00000000000000000000000001 delivered after 1 attempt: HTTP 204");
+
+    d.attempts.clear();
+    d.status = delivery_status::dropped;
+    d.error = webhook::error::dropped_from_full_queue;
+    BOOST_TEST(printed(d) == "00000000000000000000000001 dropped: event dropped from a full "
+                             "queue to make room for a newer one");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -209,12 +209,26 @@ BOOST_AUTO_TEST_CASE(a_token_response_that_is_not_a_bearer_token_is_a_failure_wi
         s.body = body;
         log.push(s);
         const auto r = d.send(inc001);
-        BOOST_TEST(r.error == webhook::error::retries_exhausted, body);
+        BOOST_TEST(r.error == webhook::error::token_request_failed, body);
         BOOST_REQUIRE(r.attempts.size() == 1u);
         BOOST_TEST(r.attempts[0].error == webhook::error::token_request_failed, body);
         BOOST_TEST(r.attempts[0].body_excerpt.empty(), body); // a 2xx body may hold a token
         BOOST_TEST(log.request_count() == 1u, body);           // the receiver saw nothing
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_token_endpoint_the_destination_policy_refuses_fails_at_once) {
+    // As a refused receiver does: address_not_allowed, no retry, and never token_request_failed.
+    test_dispatcher d{oauth_endpoint()}; // 4 attempts allowed
+    auto& log = d.transport().log();
+    log.push(step::fail(webhook::error::address_not_allowed));
+    const auto r = d.send(inc001);
+    BOOST_TEST(r.status == webhook::delivery_status::failed);
+    BOOST_TEST(r.error == webhook::error::address_not_allowed);
+    BOOST_REQUIRE(r.attempts.size() == 1u);
+    BOOST_TEST(r.attempts[0].error == webhook::error::address_not_allowed);
+    BOOST_TEST(log.request_count() == 1u); // the token request only
+    BOOST_TEST(d.counters().retried_attempts == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(end_to_end_with_the_token_endpoint_of_a_receiver) {
@@ -272,7 +286,7 @@ BOOST_AUTO_TEST_CASE(end_to_end_a_token_endpoint_that_is_down_fails_clearly) {
                                                           .client_secret = "secret"};
     webhook::dispatcher d{e};
     const auto r = d.send(inc001);
-    BOOST_TEST(r.error == webhook::error::retries_exhausted);
+    BOOST_TEST(r.error == webhook::error::token_request_failed);
     BOOST_REQUIRE(r.attempts.size() == 2u);
     for (const auto& a : r.attempts) {
         BOOST_TEST(a.error == webhook::error::token_request_failed);

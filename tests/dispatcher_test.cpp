@@ -282,7 +282,7 @@ BOOST_AUTO_TEST_CASE(no_retry_policy_makes_one_attempt) {
     test_dispatcher d{e};
     d.transport().log().push(step::fail(boost::beast::error::timeout));
     const auto r = d.send(inc001);
-    BOOST_TEST(r.error == webhook::error::retries_exhausted);
+    BOOST_TEST(r.error == make_error_code(boost::beast::error::timeout)); // the cause itself
     BOOST_REQUIRE(r.attempts.size() == 1u);
     BOOST_TEST(r.attempts[0].error == make_error_code(boost::beast::error::timeout));
 }

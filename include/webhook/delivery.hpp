@@ -82,8 +82,13 @@ struct delivery {
 
     event_id id;
     delivery_status status = delivery_status::rejected;
-    /// Why it was not delivered: the last attempt's error, or a library error for
-    /// rejected, dropped and abandoned events. None when delivered.
+    /** Why it was not delivered, and so what happened last: the last attempt's own error
+        when it had one (connection refused, a certificate failure, a timeout,
+        `error::address_not_allowed`, `error::token_request_failed`, ...); for an answer, what
+        it meant (`error::rejected_by_receiver`, `error::endpoint_gone`, or
+        `error::retries_exhausted` after a retried status such as 503, found in
+        `http_status`); or the library's reason for rejected, dropped, expired and abandoned
+        events. None when delivered. Printing the delivery says it all in one line. */
     boost::system::error_code error;
     /// The last response's status, or 0.
     int http_status = 0;
@@ -96,6 +101,14 @@ struct delivery {
 
     bool ok() const noexcept { return status == delivery_status::delivered; }
 };
+
+/** One line for a log, e.g. `01J9... failed after 3 attempts: HTTP 503 (receiver kept
+    answering with a status that is retried ...)`, `01J9... failed after 1 attempt: Connection
+    refused`, `rejected: dispatcher queue is full`, `01J9... delivered after 1 attempt: HTTP
+    204`. */
+std::ostream& operator<<(std::ostream& os, const delivery& d);
+/// The line `operator<<` writes.
+std::string to_string(const delivery& d);
 
 /** Counters of a dispatcher, since it was made. `accepted` = `delivered` + `failed` + `dropped`
     + `abandoned` + `in_flight` + `queued` + `spooled` at every moment; `rejected` events were

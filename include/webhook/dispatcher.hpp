@@ -16,8 +16,15 @@
 
 #include <chrono>
 #include <functional>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
+#include <span>
+#include <string_view>
 #include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace webhook {
 
@@ -27,7 +34,8 @@ struct dispatcher_options {
         executor (keep it short; do not block in it). Events sent with `send`/`async_send`
         report to their caller instead. */
     std::function<void(const delivery&)> on_outcome;
-    /// How long destruction waits for accepted events to settle before abandoning them.
+    /** How long destruction waits for accepted events to settle before abandoning them,
+        unless `shutdown` was called before (see there). */
     std::chrono::milliseconds shutdown_timeout{5'000};
     /// Serialization policies (NaN, invalid UTF-8, empty optionals).
     json::write_options json;
@@ -44,6 +52,34 @@ struct dispatcher_options {
     /** Where posted events that fail for good (refused, gone, retries exhausted, expired) are
         written, with their last status and error, for `requeue` later. Empty: none kept. */
     any_spool dead_letters;
+};
+
+/** One header of one event, e.g. `{"X-Event-Type", "incident.updated"}`: a name and a value,
+    viewed for the duration of the call that takes it. */
+using header_view = std::pair<std::string_view, std::string_view>;
+
+/** The request headers of one event, added to the endpoint's for that event only:
+    `d.post(ev, {{"X-Tenant", "acme"}})`. They are validated as the endpoint's headers are: a name
+    must be an HTTP token that neither the library (`Host`, `Content-Length`, `webhook-id`, the
+    signature's and authentication's headers, ...) nor the endpoint's `headers` set, and a value
+    must hold no control character but tab; else the event is refused with
+    `error::invalid_header_name`, `error::invalid_header_value` or `error::reserved_header`.
+    Events with different headers never share a batch. Holds no copy: the strings must
+    outlive the call that takes them (a braced list does). */
+class event_headers {
+public:
+    event_headers() = default;
+    event_headers(std::initializer_list<header_view> fields) : fields_(fields) {}
+    /// Any contiguous range of `header_view`: a `std::vector`, a `std::array`, a `std::span`.
+    template <class Range>
+        requires std::is_convertible_v<decltype(std::data(std::declval<const Range&>())),
+                                       const header_view*>
+    event_headers(const Range& fields) : fields_(std::data(fields), std::size(fields)) {}
+
+    std::span<const header_view> fields() const noexcept { return fields_; }
+
+private:
+    std::span<const header_view> fields_;
 };
 
 namespace detail {
@@ -66,7 +102,8 @@ class dispatch_core;
     Threads: every member function may be called from any thread. The constructor without an
     executor starts one thread of the dispatcher's own for all I/O; the one with an executor
     runs all I/O there, and the caller runs it. `send`, `flush` and blocking `post` wait, so
-    they must not be called from a thread that runs the dispatcher's executor.
+    they must not be called from a thread that runs the dispatcher's executor (such as
+    `on_outcome`): they fail at once there with `error::would_deadlock`.
 
     @tparam Transport a `webhook::transport`: an asynchronous one is used through
     `async_send`; a blocking-only one is run on a pool of `max_in_flight` threads.
@@ -83,17 +120,37 @@ public:
     using executor_type = boost::asio::strand<boost::asio::any_io_executor>;
     using clock_type = typename Timer::clock_type;
 
-    /** A dispatcher with its own I/O thread.
+    /** A dispatcher with its own I/O thread, and a transport it makes: from
+        `(executor, beast_transport_options)` when `Transport` has that constructor (the
+        options come from `ep`), else from `(executor)`, else default-constructed.
         @throws config_error when `ep` is not valid. */
     explicit basic_dispatcher(endpoint ep, dispatcher_options options = {});
 
-    /** A dispatcher whose I/O runs on `executor` (the caller runs its context).
+    /** A dispatcher with its own I/O thread that sends through `transport`, which the caller
+        may share (a recording fake in a unit test, one pool for several dispatchers). Its
+        completions may run on any executor: the dispatcher takes them to its own.
+        @throws config_error when `ep` is not valid, std::invalid_argument when `transport` is
+        null. */
+    basic_dispatcher(std::shared_ptr<Transport> transport, endpoint ep,
+                     dispatcher_options options = {});
+
+    /** A dispatcher whose I/O runs on `executor` (the caller runs its context), with a
+        transport it makes as above.
         @throws config_error when `ep` is not valid. */
     basic_dispatcher(boost::asio::any_io_executor executor, endpoint ep,
                      dispatcher_options options = {});
 
-    /** Stops accepting, waits up to `shutdown_timeout` for accepted events to settle, then
-        reports every event still unsettled as `abandoned`. No event goes without an outcome. */
+    /** A dispatcher whose I/O runs on `executor`, sending through the caller's `transport`.
+        @throws config_error when `ep` is not valid, std::invalid_argument when `transport` is
+        null. */
+    basic_dispatcher(boost::asio::any_io_executor executor, std::shared_ptr<Transport> transport,
+                     endpoint ep, dispatcher_options options = {});
+
+    /** `shutdown(options.shutdown_timeout)` unless `shutdown` was called before; then, with
+        its own thread, stops that thread. No event goes without an outcome. With a caller-run
+        executor it does not wait when called on that executor or when its `io_context` has
+        stopped (nothing could settle meanwhile): call `shutdown` while the context still runs
+        to give events time to settle. */
     ~basic_dispatcher();
 
     basic_dispatcher(const basic_dispatcher&) = delete;
@@ -105,26 +162,41 @@ public:
     template <class Event>
     void bind() const;
 
-    /** Sends `event` and blocks until it settles (delivered, failed, gone or rejected). */
+    /** Sends `event` and blocks until it settles (delivered, failed, gone or rejected); a
+        refusal (queue full, body too large, shutting down, ...) is a `rejected` delivery with
+        its reason. Retries follow the endpoint's `retry` policy, as for `post`: the default
+        makes up to 8 attempts over about two minutes, which the caller waits for; give an
+        endpoint for interactive senders a shorter policy or a `max_event_age`.
+        Called on a thread that runs the dispatcher's executor, it returns at once, rejected
+        with `error::would_deadlock`. */
     template <class Event>
-    delivery send(const Event& event);
+    delivery send(const Event& event, event_headers headers = {});
 
-    /** Sends `event`; completes with its `delivery` once it settles.
-        Completion signature: `void(webhook::delivery)`. The event is serialized before this
-        returns, so it need not outlive the call. Not batched. */
+    /** Sends `event`; completes with its `delivery` once it settles, or is refused (then
+        with status `rejected` and the reason).
+        Completion signature: `void(webhook::delivery)`. The event and its headers are
+        serialized before this returns, so they need not outlive the call. Not batched. The
+        handler runs on its associated executor, or the dispatcher's; never inside this call. */
     template <class Event, class CompletionToken>
     auto async_send(const Event& event, CompletionToken&& token);
+    /// `async_send` with the event's own request headers.
+    template <class Event, class CompletionToken>
+    auto async_send(const Event& event, event_headers headers, CompletionToken&& token);
 
     /** Enqueues `event` for background delivery and returns its id, or why it was refused:
         `error::queue_full`, `error::dispatcher_stopped`, `error::request_body_too_large`,
-        `error::url_placeholder_mismatch` or a serialization error; with a spool, also the
-        spool's error (`error::spool_full`, an I/O error such as no space left on device).
+        `error::url_placeholder_mismatch`, a header error (see `event_headers`) or a
+        serialization error; `error::would_deadlock` when it would block on a full queue on
+        a thread that runs the dispatcher's executor; with a spool, also the spool's error
+        (`error::spool_full`, an I/O error such as no space left on device). With the `block`
+        policy, a caller still waiting when the dispatcher shuts down gets
+        `error::dispatcher_stopped`.
         A refused event counts as `rejected`; an accepted one later reaches `on_outcome`
         exactly once (or, with a spool, stays there when the dispatcher shuts down first).
         With a spool, the event is in it when this returns, and the queue's capacity bounds
         only the events held in memory: the rest wait in the spool. */
     template <class Event>
-    boost::system::result<event_id> post(const Event& event);
+    boost::system::result<event_id> post(const Event& event, event_headers headers = {});
 
     /** Accepts `letter` (a record of `dispatcher_options::dead_letters`, or any spool record)
         for delivery once more, with its original id, and acknowledges it in the dead letters.
@@ -132,15 +204,33 @@ public:
     boost::system::result<event_id> requeue(const spool_record& letter);
 
     /** Waits until every accepted event has settled, or `timeout` has passed; batches waiting
-        for their linger time are sent at once. @return true when nothing is left. */
+        for their linger time are sent at once. @return true when nothing is left.
+        @throws boost::system::system_error with `error::would_deadlock` when called on a
+        thread that runs the dispatcher's executor. */
     bool flush(std::chrono::milliseconds timeout);
+
+    /** Shuts down for good, e.g. on SIGTERM: refuses new events from now on (callers blocked
+        in `post` get `error::dispatcher_stopped`), waits up to `timeout` for the accepted
+        ones to settle, and reports every event still unsettled as `abandoned` (to
+        `on_outcome` or its `async_send` caller; with a spool, posted events stay there for
+        the next run). Does not wait where waiting cannot help (see the destructor).
+        @return the ids of the abandoned events; none when called again. */
+    std::vector<event_id> shutdown(std::chrono::milliseconds timeout);
+
+    /// `shutdown` without waiting: abandons at once what is unsettled.
+    std::vector<event_id> stop() { return shutdown(std::chrono::milliseconds{0}); }
 
     dispatcher_counters counters() const;
     const endpoint& config() const noexcept;
+    /// The transport (made by the dispatcher, or the one given to it).
     Transport& transport() noexcept;
     executor_type get_executor() const noexcept;
 
 private:
+    basic_dispatcher(std::unique_ptr<boost::asio::io_context> own,
+                     boost::asio::any_io_executor executor, std::shared_ptr<Transport> transport,
+                     endpoint ep, dispatcher_options options);
+
     std::unique_ptr<boost::asio::io_context> own_context_;
     std::shared_ptr<detail::dispatch_core<Transport, Timer>> core_;
     std::thread own_thread_;

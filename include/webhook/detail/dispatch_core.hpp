@@ -21,6 +21,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -33,6 +34,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,6 +46,57 @@
 #include <vector>
 
 namespace webhook::detail {
+
+/** An `any_completion_handler<void(delivery)>` that can be move-assigned. Boost 1.81's own
+    move assignment copies from an lvalue into a new handler that wraps the old one, without
+    end: assigning a caller's completion crashed the process with a stack overflow. */
+class completion {
+public:
+    completion() = default;
+    template <class Handler>
+        requires(!std::is_same_v<std::decay_t<Handler>, completion>)
+    explicit completion(Handler&& h) : handler_(std::forward<Handler>(h)) {}
+    completion(completion&&) noexcept = default;
+    completion& operator=(completion&& other) noexcept {
+        boost::asio::any_completion_handler<void(delivery)> taken(std::move(other.handler_));
+        handler_.swap(taken);
+        return *this;
+    }
+
+    explicit operator bool() const noexcept { return static_cast<bool>(handler_); }
+    void operator()(delivery d) && { std::move(handler_)(std::move(d)); }
+
+private:
+    boost::asio::any_completion_handler<void(delivery)> handler_;
+};
+
+/// What an event is once prepared: views of its JSON, request target and own header lines.
+struct event_text {
+    std::string_view payload;
+    std::string_view target;
+    std::string_view headers;
+};
+
+/** Calls `f(name, value)` for each `name: value\r\n` line of `lines`, which the dispatcher
+    wrote from validated headers. */
+template <class F>
+void for_each_header_line(std::string_view lines, F&& f) {
+    while (!lines.empty()) {
+        const std::size_t end = lines.find("\r\n");
+        const std::string_view line = lines.substr(0, end);
+        if (const std::size_t colon = line.find(": "); colon != std::string_view::npos)
+            f(line.substr(0, colon), line.substr(colon + 2));
+        lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 2);
+    }
+}
+
+/// The outcome of an event refused before it was accepted.
+inline delivery refusal(boost::system::error_code why) {
+    delivery d;
+    d.status = delivery_status::rejected;
+    d.error = why;
+    return d;
+}
 
 /** The machinery behind `basic_dispatcher`: the queue, the request slots, retries and
     outcomes. Shared with every pending handler, so that a late completion after shutdown
@@ -59,11 +112,12 @@ public:
     using clock = typename Timer::clock_type;
     using time_point = typename clock::time_point;
     using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
-    using completion = boost::asio::any_completion_handler<void(delivery)>;
 
-    /// `one_thread`: the executor's context is run by one thread only (the dispatcher's own).
+    /** `one_thread`: the executor's context is run by one thread only (the dispatcher's own).
+        `transport`: the caller's, or null for one made here. */
     dispatch_core(boost::asio::any_io_executor executor, endpoint config,
-                  dispatcher_options options, url_template url, bool one_thread)
+                  dispatcher_options options, url_template url, bool one_thread,
+                  std::shared_ptr<Transport> transport)
         : strand_(boost::asio::make_strand(std::move(executor))), one_thread_(one_thread),
           config_(std::move(config)),
           options_(std::move(options)), url_(std::move(url)), linger_timer_(std::in_place, strand_),
@@ -71,7 +125,7 @@ public:
                   clock::now()),
           breaker_(config_.circuit_breaker), signer_(request_signer::make(config_.signing)),
           rng_(std::random_device{}()) {
-        make_transport();
+        transport_ = transport ? std::move(transport) : make_transport();
         const request_headers headers = make_headers();
         if (const auto* oauth = std::get_if<oauth2_client_credentials>(&config_.authentication))
             oauth_.emplace(*oauth, headers);
@@ -107,10 +161,10 @@ public:
     Transport& transport() noexcept { return *transport_; }
 
     /** Accepts one serialized event (`payload` is its JSON without the data location;
-        `target` its request target when the URL has placeholders). With `done`, the outcome
-        goes there and the event is never batched; without, it goes to `on_outcome`. */
-    boost::system::result<event_id> accept(std::string_view payload, std::string_view target,
-                                           completion done = {},
+        `target` its request target when the URL has placeholders; `headers` its own header
+        lines). With `done`, the outcome goes there, even for a refusal, and the event is
+        never batched; without, it goes to `on_outcome`. */
+    boost::system::result<event_id> accept(const event_text& text, completion done = {},
                                            const event_id* id = nullptr) {
         const bool posted = !done;
         outcome_list outcomes;
@@ -118,10 +172,13 @@ public:
         bool wake = false;
         {
             std::unique_lock lock(mutex_);
-            if (const auto refused = refusal_locked(payload, posted))
+            boost::system::error_code refused = refusal_locked(text.payload, posted);
+            if (!refused)
+                refused = make_room(lock, posted, outcomes);
+            if (refused) {
                 result = refused;
-            else if (make_room(lock, posted, outcomes)) {
-                result = enqueue(payload, target, std::move(done), id);
+            } else {
+                result = enqueue(text, std::move(done), id);
                 // With every slot busy, the next settle pumps: no need to wake the I/O thread.
                 wake = busy_slots_ < slots_.size() && !pump_scheduled_;
                 pump_scheduled_ = pump_scheduled_ || wake;
@@ -129,10 +186,9 @@ public:
             if (!result) {
                 ++counters_.rejected;
                 if (done) { // an asynchronous caller hears of the refusal as its outcome
-                    settled refused{delivery{}, pending{}};
-                    refused.event.done = std::move(done);
-                    refused.outcome.error = result.error();
-                    outcomes.push_back(std::move(refused));
+                    pending event{};
+                    event.done = std::move(done);
+                    outcomes.push_back(settled{refusal(result.error()), std::move(event)});
                 }
             }
             reporting_ += outcomes.size();
@@ -144,24 +200,21 @@ public:
     }
 
     /// Accepts one posted event: through the spool when there is one, else into the queue.
-    boost::system::result<event_id> accept_posted(std::string_view payload,
-                                                  std::string_view target,
+    boost::system::result<event_id> accept_posted(const event_text& text,
                                                   const event_id* id = nullptr) {
-        return options_.spool ? accept_spooled(payload, target, id)
-                              : accept(payload, target, {}, id);
+        return options_.spool ? accept_spooled(text, id) : accept(text, {}, id);
     }
 
     /** Accepts one posted event through the spool: it is appended there (as durably as the
         spool promises) before this returns, and read back into memory when there is room.
         `id` is given for a requeued dead letter, else a new one is made. */
-    boost::system::result<event_id> accept_spooled(std::string_view payload,
-                                                   std::string_view target,
+    boost::system::result<event_id> accept_spooled(const event_text& text,
                                                    const event_id* id = nullptr) {
         thread_local spool_record record; // reused: appending allocates nothing after warm-up
         event_id given;
         {
             std::lock_guard lock(mutex_);
-            if (const auto refused = refusal_locked(payload, true)) {
+            if (const auto refused = refusal_locked(text.payload, true)) {
                 ++counters_.rejected;
                 return refused;
             }
@@ -170,7 +223,7 @@ public:
             ++counters_.accepted;
             ++(shared_ ? appends_ : unread_);
         }
-        fill_record(record, given, std::chrono::system_clock::now(), target, payload);
+        fill_record(record, given, std::chrono::system_clock::now(), text);
         const auto appended = options_.spool.append(record);
         bool wake = false;
         {
@@ -218,16 +271,45 @@ public:
         return done;
     }
 
-    /// Refuses new events from now on and wakes the callers blocked on a full queue.
-    void stop_accepting() {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-        room_.notify_all();
+    /** Whether this thread runs the dispatcher's executor, where waiting for a delivery
+        would wait for this very thread. */
+    bool on_own_executor() const noexcept {
+        if (strand_.running_in_this_thread())
+            return true;
+        const boost::asio::any_io_executor& inner = strand_.get_inner_executor();
+        if (const auto* io = inner.template target<boost::asio::io_context::executor_type>())
+            return io->running_in_this_thread();
+        if (const auto* pool = inner.template target<boost::asio::thread_pool::executor_type>())
+            return pool->running_in_this_thread();
+        return false;
     }
 
-    /** Reports every unsettled event as abandoned. Completions of requests still in flight
-        find their slot's generation changed and do nothing. */
-    void abandon_all() {
+    /** Shuts down, once: refuses new events (blocked callers of `post` get
+        `dispatcher_stopped`), waits up to `timeout` for the accepted ones to settle, and
+        reports the rest as abandoned. Waits only where waiting can help: not on the
+        dispatcher's own executor, not with an `io_context` that has stopped, and not when
+        a caller-run executor does not run a handler within `liveness_grace`.
+        @return the ids of the abandoned events; none on later calls. */
+    std::vector<event_id> shutdown(std::chrono::milliseconds timeout) {
+        {
+            std::lock_guard lock(mutex_);
+            if (shut_down_)
+                return {};
+            shut_down_ = stopping_ = true;
+            room_.notify_all();
+        }
+        if (timeout.count() > 0 && !on_own_executor() && !context_stopped() &&
+            (one_thread_ || executor_runs(std::min(timeout, liveness_grace))))
+            flush(timeout);
+        return abandon_all();
+    }
+
+    /// How long shutdown waits for a sign that someone runs a caller's executor.
+    static constexpr std::chrono::milliseconds liveness_grace{100};
+
+    /** Reports every unsettled event as abandoned and returns their ids. Completions of
+        requests still in flight find their slot's generation changed and do nothing. */
+    std::vector<event_id> abandon_all() {
         outcome_list outcomes;
         {
             std::lock_guard lock(mutex_);
@@ -256,7 +338,11 @@ public:
             }
             reporting_ += outcomes.size();
         }
+        std::vector<event_id> ids;
+        for (const settled& o : outcomes)
+            ids.push_back(o.outcome.id);
         report(outcomes);
+        return ids;
     }
 
     /** Destroys the I/O objects (timers, transport) while their execution context still
@@ -274,6 +360,8 @@ private:
         event_id id;
         std::string payload;
         std::string target;
+        /// Its own header lines (`name: value\r\n`), usually none.
+        std::string headers;
         time_point accepted;
         completion done;
         std::chrono::system_clock::time_point created{};
@@ -297,6 +385,7 @@ private:
         bool probe = false;        // the attempt in flight is the circuit breaker's probe
         bool circuit_wait = false; // waiting for the circuit breaker to let it go
         bool token_refused = false; // a 401 already made this request fetch a new token
+        std::string event_headers; // the event's own headers that `request` carries
         std::uint64_t token_generation = 0; // of the OAuth token in `request`
         std::uint64_t generation = 0; // changes when abandoned: late completions are ignored
     };
@@ -322,18 +411,18 @@ private:
     /// Usually one (a batch makes more): kept off the heap.
     using outcome_list = boost::container::small_vector<settled, 1>;
 
-    /// Made in place (a transport need not be movable), from what its constructor takes.
-    void make_transport() {
+    /// Made from what its constructor takes (a transport need not be movable).
+    std::shared_ptr<Transport> make_transport() const {
         // The inner executor, not the strand: a transport makes its own strand, and a strand
         // of a strand inside an any_io_executor costs a heap allocation on every copy.
         const boost::asio::any_io_executor ex = strand_.get_inner_executor();
         if constexpr (std::is_constructible_v<Transport, boost::asio::any_io_executor,
                                               beast_transport_options>)
-            transport_.emplace(ex, transport_options(config_));
+            return std::make_shared<Transport>(ex, transport_options(config_));
         else if constexpr (std::is_constructible_v<Transport, boost::asio::any_io_executor>)
-            transport_.emplace(ex);
+            return std::make_shared<Transport>(ex);
         else
-            transport_.emplace();
+            return std::make_shared<Transport>();
     }
 
     request_headers make_headers() const {
@@ -351,6 +440,21 @@ private:
 
     bool batching() const noexcept { return config_.batch.max_events > 1; }
 
+    /// Whether a handler posted to the strand runs within `grace`.
+    bool executor_runs(std::chrono::milliseconds grace) {
+        auto ran = std::make_shared<std::promise<void>>();
+        auto seen = ran->get_future();
+        boost::asio::post(strand_, [ran] { ran->set_value(); });
+        return seen.wait_for(grace) == std::future_status::ready;
+    }
+
+    /// Whether the executor is an `io_context`'s that has stopped: nothing will run there.
+    bool context_stopped() const noexcept {
+        const boost::asio::any_io_executor& inner = strand_.get_inner_executor();
+        const auto* io = inner.template target<boost::asio::io_context::executor_type>();
+        return io != nullptr && io->context().stopped();
+    }
+
 
     /// Nothing spooled, queued, in flight, or settled but not yet reported.
     bool idle_locked() const {
@@ -358,16 +462,31 @@ private:
                reporting_ == 0;
     }
 
-    /// Why an event of `payload` cannot be accepted now, if it cannot.
+    /** Why an event of `payload` cannot be accepted now, if it cannot. A compressed body's
+        size is known only once it is compressed, in `begin`. */
     boost::system::error_code refusal_locked(std::string_view payload, bool posted) const {
         const std::size_t framing = config_.data_location.prefix().size() +
                                     config_.data_location.suffix().size() +
                                     (batching() && posted ? 2 : 0);
         if (stopping_)
             return error::dispatcher_stopped;
-        if (payload.size() + framing > config_.max_body_size)
+        if (config_.compression == compression::none &&
+            payload.size() + framing > config_.max_body_size)
             return error::request_body_too_large;
         return {};
+    }
+
+    /** How many bytes of JSON a batch may hold: a gzip body of that many bytes fits in
+        `max_body_size` however badly it compresses (deflate's stored blocks add 5 bytes per
+        16 KiB, gzip 18 bytes of header and trailer). */
+    std::size_t batch_byte_limit() const noexcept {
+        std::size_t room = config_.max_body_size - config_.data_location.prefix().size() -
+                           config_.data_location.suffix().size();
+        if (config_.compression == compression::gzip) {
+            const std::size_t overhead = 18 + 5 * (room / 16'383 + 1);
+            room = room > overhead ? room - overhead : 0;
+        }
+        return std::min(config_.batch.max_bytes, room);
     }
 
     event_id new_id_locked() {
@@ -430,11 +549,12 @@ private:
         for (spool_record& r : spool_buffer_) {
             const auto age =
                 std::max(now - r.created, std::chrono::system_clock::duration::zero());
-            pending p{r.id, take_buffer(), {}, clock::now() -
+            pending p{r.id, take_buffer(), {}, {}, clock::now() -
                           std::chrono::duration_cast<typename clock::duration>(age),
                       {}, r.created, r.sequence};
             p.payload.swap(r.payload); // the record's buffer goes back to the spool's reads
             p.target.swap(r.target);
+            p.headers.swap(r.headers);
             queue_.push_back(std::move(p));
             if (!shared_) {
                 next_read_ = r.sequence + 1;
@@ -445,13 +565,13 @@ private:
 
     /// Writes what a spool keeps of an event into `out`, reusing its buffers.
     void fill_record(spool_record& out, const event_id& id,
-                     std::chrono::system_clock::time_point created, std::string_view target,
-                     std::string_view payload) const {
+                     std::chrono::system_clock::time_point created, const event_text& text) const {
         out.id = id;
         out.endpoint.assign(config_.url);
         out.created = created;
-        out.target.assign(target);
-        out.payload.assign(payload);
+        out.target.assign(text.target);
+        out.payload.assign(text.payload);
+        out.headers.assign(text.headers);
     }
 
     /** The spool's part of settling posted events: acknowledged once delivered; a failure is
@@ -462,7 +582,7 @@ private:
             return;
         if (outcome.status != delivery_status::delivered && options_.dead_letters) {
             thread_local spool_record letter;
-            fill_record(letter, ev.id, ev.created, ev.target, ev.payload);
+            fill_record(letter, ev.id, ev.created, {ev.payload, ev.target, ev.headers});
             letter.last_status = outcome.http_status;
             letter.last_error = outcome.error.message();
             // Should this fail, the event stays in the spool and is tried again after a
@@ -474,18 +594,20 @@ private:
             options_.spool.ack(*ev.sequence); // a lost ack only means a duplicate later
     }
 
-    /// Applies the overflow policy. False: the event is refused (queue_full).
-    bool make_room(std::unique_lock<std::mutex>& lock, bool posted,
-                   outcome_list& outcomes) {
-        const std::size_t capacity = config_.queue.capacity;
-        if (queue_.size() < capacity)
-            return true;
+    /** Applies the overflow policy: no error once there is room, else why the event is
+        refused. */
+    boost::system::error_code make_room(std::unique_lock<std::mutex>& lock, bool posted,
+                                        outcome_list& outcomes) {
+        if (queue_.size() < config_.queue.capacity)
+            return {};
         switch (config_.queue.when_full) {
         case overflow_policy::reject:
-            return false;
+            break;
         case overflow_policy::block:
             if (!posted) // an asynchronous caller must never be blocked
-                return false;
+                break;
+            if (on_own_executor()) // nothing would make room while this thread waits
+                return error::would_deadlock;
             return wait_for_room(lock);
         case overflow_policy::drop_oldest:
             outcomes.push_back(outcome_of(std::move(queue_.front()), delivery_status::dropped,
@@ -493,16 +615,16 @@ private:
                                           clock::now()));
             queue_.pop_front();
             ++counters_.dropped;
-            return true;
+            return {};
         }
-        return false;
+        return error::queue_full;
     }
 
     /** Blocks a caller of `post` on a full queue until there is room, up to the queue's
         `block_timeout`. Callers are woken together once the queue has drained to its low-water
         mark, so that a producer faster than the receiver is not woken (and its event taken in)
         once per event; with a slow receiver, each caller still looks for room every 10 ms. */
-    bool wait_for_room(std::unique_lock<std::mutex>& lock) {
+    boost::system::error_code wait_for_room(std::unique_lock<std::mutex>& lock) {
         constexpr std::chrono::milliseconds look_again{10};
         const std::size_t capacity = config_.queue.capacity;
         const auto deadline = std::chrono::steady_clock::now() + config_.queue.block_timeout;
@@ -516,7 +638,9 @@ private:
                            [&] { return stopping_ || queue_.size() <= low_water(); });
         }
         --blocked_;
-        return !stopping_ && queue_.size() < capacity;
+        if (stopping_) // shutdown, not backpressure: a producer loop must see the difference
+            return error::dispatcher_stopped;
+        return queue_.size() < capacity ? boost::system::error_code{} : error::queue_full;
     }
 
     /// Where blocked callers of `post` are woken: a quarter of the queue free.
@@ -524,13 +648,13 @@ private:
         return config_.queue.capacity - std::max<std::size_t>(config_.queue.capacity / 4, 1);
     }
 
-    event_id enqueue(std::string_view payload, std::string_view target, completion done,
-                     const event_id* given) {
+    event_id enqueue(const event_text& text, completion done, const event_id* given) {
         const event_id id = given ? *given : new_id_locked();
-        pending p{id, take_buffer(), {}, clock::now(), std::move(done),
+        pending p{id, take_buffer(), {}, {}, clock::now(), std::move(done),
                   std::chrono::system_clock::now()};
-        p.payload.assign(payload);
-        p.target.assign(target);
+        p.payload.assign(text.payload);
+        p.target.assign(text.target);
+        p.headers.assign(text.headers);
         queue_.push_back(std::move(p));
         ++counters_.accepted;
         return id;
@@ -605,15 +729,14 @@ private:
         wait for more events (its linger time has not passed). */
     bool take_batch(slot& s) {
         if (!queue_.front().done && batching()) {
-            const std::size_t limit = std::min(config_.batch.max_bytes,
-                                               config_.max_body_size -
-                                                   config_.data_location.prefix().size() -
-                                                   config_.data_location.suffix().size());
+            const std::size_t limit = batch_byte_limit();
             std::size_t count = 0, bytes = 1; // '[' and then a ',' or ']' per event
             bool full = false;
             for (std::size_t i = 0; i < queue_.size(); ++i) {
                 const pending& p = queue_[i];
+                // One request has one set of headers: events with other ones go in the next.
                 if (p.done || count == config_.batch.max_events ||
+                    p.headers != queue_.front().headers ||
                     (count > 0 && bytes + p.payload.size() + 1 > limit)) {
                     full = true;
                     break;
@@ -675,10 +798,26 @@ private:
             if (const auto ec = gzip_.compress(body, s.compressed))
                 return settle(s, s.generation, delivery_status::failed, ec);
             body.swap(s.compressed);
+            // What a receiver's limit means: the bytes it gets. Only a single event can be
+            // over it here (batches are filled to a bound that fits); it is never sent.
+            if (body.size() > config_.max_body_size)
+                return settle(s, s.generation, delivery_status::failed,
+                              error::request_body_too_large);
         }
         const pending& first = s.events.front();
         if (url_.has_placeholders())
             s.request.target(first.target);
+        if (first.headers != s.event_headers) {
+            for_each_header_line(s.event_headers,
+                                 [&](std::string_view name, std::string_view) {
+                                     s.request.erase(name);
+                                 });
+            for_each_header_line(first.headers, [&](std::string_view name, std::string_view value) {
+                if (!check_header(name, value)) // read back from a spool: checked once more
+                    s.request.insert(name, value);
+            });
+            s.event_headers.assign(first.headers);
+        }
         // A batch goes under its first event's id: the same on every attempt of the batch.
         replace_field(s.request, "webhook-id", first.id.view());
         char length[24];
@@ -813,12 +952,15 @@ private:
 
     /** Resumes the requests that waited for the token. Without one, each of them fails
         its attempt with `error::token_request_failed` (the token endpoint's refusal as
-        the attempt's body excerpt), and the retry policy decides what comes next. */
+        the attempt's body excerpt), and the retry policy decides what comes next; a token
+        endpoint that the destination policy refuses fails them at once, as a refused
+        receiver does (`error::address_not_allowed`). */
     void on_token(boost::system::error_code ec, http_response response) {
         const bool answered = !ec && response.result_int() / 100 == 2;
+        const boost::system::error_code failure =
+            ec == error::address_not_allowed ? ec : make_error_code(error::token_request_failed);
         const auto token = answered ? parse_token_response(response.body())
-                                    : boost::system::result<oauth_token>(
-                                          make_error_code(error::token_request_failed));
+                                    : boost::system::result<oauth_token>(failure);
         http_response refusal;
         if (!ec && !answered) // never a 2xx body: it may hold a token
             refusal.body() = std::move(response.body());
@@ -835,7 +977,7 @@ private:
             if (token)
                 attempt_now(*s, generation);
             else
-                on_response(*s, generation, error::token_request_failed, refusal);
+                on_response(*s, generation, token.error(), refusal);
         }
     }
 
@@ -910,8 +1052,9 @@ private:
         case attempt_class::retryable:
             break;
         }
-        if (!delay)
-            return settle(s, generation, delivery_status::failed, error::retries_exhausted);
+        if (!delay) // the last attempt's own error says more than "no retries left"
+            return settle(s, generation, delivery_status::failed,
+                          ec ? ec : make_error_code(error::retries_exhausted));
         s.timer->expires_at(now + *delay); // from the response, however late this runs
         s.timer->async_wait(
             [self = this->shared_from_this(), &s, generation](boost::system::error_code) {
@@ -1006,7 +1149,7 @@ private:
     const endpoint config_;
     const dispatcher_options options_;
     const url_template url_;
-    std::optional<Transport> transport_;
+    std::shared_ptr<Transport> transport_;
     std::optional<boost::asio::thread_pool> blocking_pool_;
     std::vector<std::unique_ptr<slot>> slots_;
     std::optional<Timer> linger_timer_;
@@ -1025,6 +1168,7 @@ private:
     sign_buffers sign_buffers_; // on the strand
     std::mt19937_64 rng_;
     bool stopping_ = false;
+    bool shut_down_ = false;
     int flushing_ = 0;
     bool pump_scheduled_ = false;
     std::size_t busy_slots_ = 0;

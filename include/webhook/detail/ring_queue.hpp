@@ -45,8 +45,8 @@ private:
         head_ = 0;
     }
 
-    // Elements are only ever move-constructed: Boost 1.81's any_completion_handler, which
-    // events hold, recurses without end when move-assigned.
+    // Elements are only ever move-constructed into an empty slot and destroyed, never
+    // assigned: an element type need not be move-assignable.
     std::vector<std::optional<T>> slots_;
     std::size_t head_ = 0;
     std::size_t size_ = 0;

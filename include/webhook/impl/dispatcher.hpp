@@ -10,7 +10,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <future>
+#include <stdexcept>
 
 namespace webhook {
 
@@ -24,6 +26,14 @@ inline endpoint checked(endpoint e) {
     return e;
 }
 
+/// `transport` if it is one.
+template <class Transport>
+std::shared_ptr<Transport> given(std::shared_ptr<Transport> transport) {
+    if (!transport)
+        throw std::invalid_argument("webhook: the dispatcher was given a null transport");
+    return transport;
+}
+
 inline url_template parse_url_template(const endpoint& e) {
     auto parsed = url_template::parse(e.url);
     if (!parsed)
@@ -31,23 +41,70 @@ inline url_template parse_url_template(const endpoint& e) {
     return std::move(*parsed);
 }
 
-/** Writes what an event needs before it is accepted: its request target (when the URL has
-    placeholders) and its JSON (without the data location, which is added per request). */
+/** Writes `headers` as `name: value\r\n` lines into `out`, each checked as the endpoint's
+    own headers are (see `event_headers`). */
+inline boost::system::error_code write_event_headers(const endpoint& e,
+                                                     const event_headers& headers,
+                                                     std::string& out) {
+    out.clear();
+    for (const auto& [name, value] : headers.fields()) {
+        if (const auto ec = check_header(name, value))
+            return ec;
+        if (header_refusal(e, name) != nullptr ||
+            std::any_of(e.headers.begin(), e.headers.end(),
+                        [&](const header_field& h) { return iequals(h.name, name); }))
+            return error::reserved_header;
+        out.append(name).append(": ").append(value).append("\r\n");
+    }
+    return {};
+}
+
+/// Per-thread buffers of an event being prepared: after the first events, none allocates.
+struct prepared_event {
+    std::string payload, target, headers;
+    event_text text() const { return {payload, target, headers}; }
+};
+
 template <class Event>
-boost::system::error_code prepare(const Event& event, const url_template& url,
-                                  const json::write_options& options, std::string& payload,
-                                  std::string& target) {
-    payload.clear();
-    target.clear();
+boost::system::error_code prepare_serializable(const Event& event, const event_headers& headers,
+                                               const url_template& url, const endpoint& e,
+                                               const json::write_options& options,
+                                               prepared_event& out);
+
+/** Writes what an event needs before it is accepted: its request target (when the URL has
+    placeholders), its JSON (without the data location, which is added per request) and its
+    own header lines. */
+template <class Event>
+boost::system::error_code prepare(const Event& event, const event_headers& headers,
+                                  const url_template& url, const endpoint& e,
+                                  const json::write_options& options, prepared_event& out) {
+    // One readable error for an event type the JSON API cannot write, instead of a page of
+    // errors from everything that uses it below.
+    if constexpr (!json::require_serializable<Event>()) {
+        return {};
+    } else {
+        return prepare_serializable(event, headers, url, e, options, out);
+    }
+}
+
+template <class Event>
+boost::system::error_code prepare_serializable(const Event& event, const event_headers& headers,
+                                               const url_template& url, const endpoint& e,
+                                               const json::write_options& options,
+                                               prepared_event& out) {
+    out.payload.clear();
+    out.target.clear();
+    if (const auto ec = write_event_headers(e, headers, out.headers))
+        return ec;
     if (url.has_placeholders()) {
         // expand_target looks every placeholder up itself: no separate check<Event>() per event.
-        if (const auto ec = url.expand_target(event, target))
+        if (const auto ec = url.expand_target(event, out.target))
             return ec == boost::system::errc::invalid_argument
                        ? make_error_code(error::url_placeholder_mismatch)
                        : ec;
     }
     boost::system::error_code ec;
-    json::write(payload, event, data_path{}, options, ec);
+    json::write(out.payload, event, data_path{}, options, ec);
     return ec;
 }
 
@@ -55,34 +112,51 @@ boost::system::error_code prepare(const Event& event, const url_template& url,
 
 template <class Transport, class Timer>
 basic_dispatcher<Transport, Timer>::basic_dispatcher(endpoint ep, dispatcher_options options)
-    : own_context_(std::make_unique<boost::asio::io_context>(1)) {
-    auto url = detail::parse_url_template(ep);
-    core_ = std::make_shared<detail::dispatch_core<Transport, Timer>>(
-        own_context_->get_executor(), detail::checked(std::move(ep)), std::move(options),
-        std::move(url), true);
-    own_thread_ = std::thread([ctx = own_context_.get()] {
-        auto work = boost::asio::make_work_guard(*ctx);
-        ctx->run();
-    });
-    core_->start();
+    : basic_dispatcher(std::make_unique<boost::asio::io_context>(1), {}, nullptr, std::move(ep),
+                       std::move(options)) {}
+
+template <class Transport, class Timer>
+basic_dispatcher<Transport, Timer>::basic_dispatcher(std::shared_ptr<Transport> transport,
+                                                     endpoint ep, dispatcher_options options)
+    : basic_dispatcher(std::make_unique<boost::asio::io_context>(1), {},
+                       detail::given(std::move(transport)), std::move(ep), std::move(options)) {}
+
+template <class Transport, class Timer>
+basic_dispatcher<Transport, Timer>::basic_dispatcher(boost::asio::any_io_executor executor,
+                                                     endpoint ep, dispatcher_options options)
+    : basic_dispatcher(nullptr, std::move(executor), nullptr, std::move(ep), std::move(options)) {
 }
 
 template <class Transport, class Timer>
 basic_dispatcher<Transport, Timer>::basic_dispatcher(boost::asio::any_io_executor executor,
-                                                     endpoint ep, dispatcher_options options) {
+                                                     std::shared_ptr<Transport> transport,
+                                                     endpoint ep, dispatcher_options options)
+    : basic_dispatcher(nullptr, std::move(executor), detail::given(std::move(transport)),
+                       std::move(ep), std::move(options)) {}
+
+template <class Transport, class Timer>
+basic_dispatcher<Transport, Timer>::basic_dispatcher(std::unique_ptr<boost::asio::io_context> own,
+                                                     boost::asio::any_io_executor executor,
+                                                     std::shared_ptr<Transport> transport,
+                                                     endpoint ep, dispatcher_options options)
+    : own_context_(std::move(own)) {
     auto url = detail::parse_url_template(ep);
+    const bool one_thread = own_context_ != nullptr;
     core_ = std::make_shared<detail::dispatch_core<Transport, Timer>>(
-        std::move(executor), detail::checked(std::move(ep)), std::move(options), std::move(url),
-        false);
+        one_thread ? own_context_->get_executor() : std::move(executor),
+        detail::checked(std::move(ep)), std::move(options), std::move(url), one_thread,
+        std::move(transport));
+    if (one_thread)
+        own_thread_ = std::thread([ctx = own_context_.get()] {
+            auto work = boost::asio::make_work_guard(*ctx);
+            ctx->run();
+        });
     core_->start();
 }
 
 template <class Transport, class Timer>
 basic_dispatcher<Transport, Timer>::~basic_dispatcher() {
-    core_->stop_accepting();
-    core_->flush(core_->options().shutdown_timeout);
-    // Late completions of requests still in flight find their events reported already.
-    core_->abandon_all();
+    core_->shutdown(core_->options().shutdown_timeout);
     if (own_context_) {
         // Let completions posted to the strand (to async_send callers) run, then stop.
         std::promise<void> drained;
@@ -95,70 +169,88 @@ basic_dispatcher<Transport, Timer>::~basic_dispatcher() {
 }
 
 template <class Transport, class Timer>
-template <class Event>
-void basic_dispatcher<Transport, Timer>::bind() const {
-    if (auto problem = core_->url().template check<Event>())
-        throw config_error({config_problem{"url", std::move(*problem)}});
+std::vector<event_id>
+basic_dispatcher<Transport, Timer>::shutdown(std::chrono::milliseconds timeout) {
+    return core_->shutdown(timeout);
 }
 
 template <class Transport, class Timer>
 template <class Event>
-delivery basic_dispatcher<Transport, Timer>::send(const Event& event) {
-    return async_send(event, boost::asio::use_future).get();
+void basic_dispatcher<Transport, Timer>::bind() const {
+    if constexpr (json::require_serializable<Event>())
+        if (auto problem = core_->url().template check<Event>())
+            throw config_error({config_problem{"url", std::move(*problem)}});
+}
+
+template <class Transport, class Timer>
+template <class Event>
+delivery basic_dispatcher<Transport, Timer>::send(const Event& event, event_headers headers) {
+    if (core_->on_own_executor()) { // the future below would wait for this very thread
+        core_->count_rejected();
+        return detail::refusal(error::would_deadlock);
+    }
+    return async_send(event, headers, boost::asio::use_future).get();
 }
 
 template <class Transport, class Timer>
 template <class Event, class CompletionToken>
 auto basic_dispatcher<Transport, Timer>::async_send(const Event& event, CompletionToken&& token) {
-    // Serialized now, so that the event need not outlive the call (a deferred operation
+    return async_send(event, event_headers{}, std::forward<CompletionToken>(token));
+}
+
+template <class Transport, class Timer>
+template <class Event, class CompletionToken>
+auto basic_dispatcher<Transport, Timer>::async_send(const Event& event, event_headers headers,
+                                                    CompletionToken&& token) {
+    // Prepared now, so that the event need not outlive the call (a deferred operation
     // starts later).
-    std::string payload, target;
-    const auto prepared =
-        detail::prepare(event, core_->url(), core_->options().json, payload, target);
+    detail::prepared_event prepared;
+    const auto ec = detail::prepare(event, headers, core_->url(), core_->config(),
+                                    core_->options().json, prepared);
     return boost::asio::async_initiate<CompletionToken, void(delivery)>(
         [](auto handler, std::shared_ptr<detail::dispatch_core<Transport, Timer>> core,
-           boost::system::error_code prepared, std::string payload, std::string target) {
+           boost::system::error_code refused, detail::prepared_event prepared) {
             // The handler's own executor (the dispatcher's strand if it has none), kept busy
             // until the outcome: it must not run out of work while the event is in flight.
             auto work = boost::asio::prefer(
                 boost::asio::get_associated_executor(handler, core->strand()),
                 boost::asio::execution::outstanding_work.tracked);
             // Completes there, never inside this call.
-            auto complete = [handler = std::move(handler),
-                             work = std::move(work)](delivery d) mutable {
+            detail::completion complete([handler = std::move(handler),
+                                         work = std::move(work)](delivery d) mutable {
                 auto ex = std::move(work);
                 boost::asio::post(ex, [handler = std::move(handler), d = std::move(d)]() mutable {
                     std::move(handler)(std::move(d));
                 });
-            };
-            if (prepared) {
+            });
+            if (refused) {
                 core->count_rejected();
-                delivery refused;
-                refused.error = prepared;
-                return complete(std::move(refused));
+                return std::move(complete)(detail::refusal(refused));
             }
-            core->accept(payload, target, std::move(complete));
+            core->accept(prepared.text(), std::move(complete));
         },
-        token, core_, prepared, std::move(payload), std::move(target));
+        token, core_, ec, std::move(prepared));
 }
 
 template <class Transport, class Timer>
 template <class Event>
-boost::system::result<event_id> basic_dispatcher<Transport, Timer>::post(const Event& event) {
+boost::system::result<event_id> basic_dispatcher<Transport, Timer>::post(const Event& event,
+                                                                         event_headers headers) {
     // Per-thread buffers: after the first events, preparing one allocates nothing.
-    thread_local std::string payload, target;
-    if (const auto ec =
-            detail::prepare(event, core_->url(), core_->options().json, payload, target)) {
+    thread_local detail::prepared_event prepared;
+    if (const auto ec = detail::prepare(event, headers, core_->url(), core_->config(),
+                                        core_->options().json, prepared)) {
         core_->count_rejected();
         return ec;
     }
-    return core_->accept_posted(payload, target);
+    return core_->accept_posted(prepared.text());
 }
 
 template <class Transport, class Timer>
 boost::system::result<event_id>
 basic_dispatcher<Transport, Timer>::requeue(const spool_record& letter) {
-    const auto accepted = core_->accept_posted(letter.payload, letter.target, &letter.id);
+    const auto accepted =
+        core_->accept_posted({letter.payload, letter.target, letter.headers}, &letter.id);
     if (accepted && core_->options().dead_letters)
         core_->options().dead_letters.ack(letter.sequence);
     return accepted;
@@ -166,6 +258,9 @@ basic_dispatcher<Transport, Timer>::requeue(const spool_record& letter) {
 
 template <class Transport, class Timer>
 bool basic_dispatcher<Transport, Timer>::flush(std::chrono::milliseconds timeout) {
+    if (core_->on_own_executor())
+        throw boost::system::system_error(make_error_code(error::would_deadlock),
+                                          "webhook: dispatcher flush");
     return core_->flush(timeout);
 }
 
