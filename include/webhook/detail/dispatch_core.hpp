@@ -3,6 +3,7 @@
 
 #include <webhook/circuit.hpp>
 #include <webhook/delivery.hpp>
+#include <webhook/dispatch/detail/attempt_machine.hpp>
 #include <webhook/detail/circuit_breaker.hpp>
 #include <webhook/detail/gzip.hpp>
 #include <webhook/detail/oauth.hpp>
@@ -112,6 +113,7 @@ public:
     using clock = typename Timer::clock_type;
     using time_point = typename clock::time_point;
     using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
+    using action = attempt_action<time_point>;
 
     /** `one_thread`: the executor's context is run by one thread only (the dispatcher's own).
         `transport`: the caller's, or null for one made here. */
@@ -378,15 +380,12 @@ private:
         std::vector<pending> events;
         boost::container::small_vector<attempt, 1> attempts;
         std::optional<Timer> timer;
-        time_point first_start{};
+        attempt_state<time_point> progress; // what the attempt machine knows, under the lock
         time_point attempt_start{};
         int last_status = 0;
         bool busy = false;
-        bool probe = false;        // the attempt in flight is the circuit breaker's probe
         bool circuit_wait = false; // waiting for the circuit breaker to let it go
-        bool token_refused = false; // a 401 already made this request fetch a new token
         std::string event_headers; // the event's own headers that `request` carries
-        std::uint64_t token_generation = 0; // of the OAuth token in `request`
         std::uint64_t generation = 0; // changes when abandoned: late completions are ignored
     };
 
@@ -826,64 +825,71 @@ private:
                       std::string_view(length, static_cast<std::size_t>(written.ptr - length)));
         s.attempts.clear();
         s.last_status = 0;
-        s.token_refused = false;
-        s.first_start = clock::now();
+        {
+            std::lock_guard lock(mutex_);
+            s.progress.restart(first.accepted, clock::now());
+        }
         attempt_now(s, s.generation);
     }
 
-    /** Sends one attempt once the event is still young enough, the circuit breaker lets it
-        and the rate limit allows it; else waits, or expires the event. */
+    /// The endpoint-wide parts of the attempt machine. Under the lock.
+    attempt_context<clock> attempt_context_locked() {
+        return {config_.max_event_age, config_.retry, breaker_,
+                config_.rate_limit.per_second > 0 ? &bucket_ : nullptr,
+                oauth_ ? &oauth_->cache : nullptr};
+    }
+
+    /// Asks the attempt machine whether `s` may go now, and carries out its answer.
     void attempt_now(slot& s, std::uint64_t generation) {
-        typename clock::duration wait{};
         const auto now = clock::now();
-        bool expired = false;
-        bool token_wait = false;  // for the OAuth token: attempted again once it is there
-        bool token_fetch = false; // and this attempt asks for it
-        std::optional<circuit_state> changed;
+        action next;
         {
             std::lock_guard lock(mutex_);
             if (generation != s.generation)
                 return; // abandoned while it waited
-            s.circuit_wait = false;
-            // In milliseconds: a huge maximum age would overflow a nanosecond time point.
-            const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(
-                now - s.events.front().accepted); // the oldest of a batch
-            expired = config_.max_event_age.count() > 0 && age > config_.max_event_age;
-            if (!expired && oauth_)
-                token_wait = !authorize_locked(s, generation, now, token_fetch);
-            if (!expired && !token_wait) {
-                const auto permit = breaker_.try_acquire(now);
-                changed = permit.changed;
-                if (!permit.allowed) {
-                    wait = std::max<typename clock::duration>(permit.retry_at - now,
-                                                              typename clock::duration(1));
-                    s.circuit_wait = true;
-                } else if (config_.rate_limit.per_second > 0) {
-                    wait = bucket_.take(now);
-                    if (wait.count() > 0) // asked again when the token is there
-                        breaker_.on_cancel(permit.probe);
-                }
-                s.probe = permit.allowed && wait.count() == 0 && permit.probe;
-            }
+            next = before_attempt(attempt_context_locked(), s.progress, now);
+            prepare_locked(s, generation, next, now);
         }
-        report_circuit(changed);
-        if (expired)
-            return settle(s, generation, delivery_status::failed, error::event_expired);
-        if (token_wait) {
-            if (token_fetch)
-                fetch_token();
-            return;
+        carry_out(s, generation, next);
+    }
+
+    /** The part of an action that is done under the lock: the token into the request, or the
+        request onto the token's waiters. */
+    void prepare_locked(slot& s, std::uint64_t generation, const action& next, time_point now) {
+        s.circuit_wait = next.step == attempt_step::wait && next.circuit_wait;
+        if (next.step == attempt_step::send && next.authorize)
+            s.request.set(boost::beast::http::field::authorization, oauth_->cache.authorization());
+        if (next.step == attempt_step::fetch_token || next.step == attempt_step::await_token) {
+            s.attempt_start = now; // a failed token request is this attempt's failure
+            oauth_->waiters.emplace_back(&s, generation);
         }
-        if (wait.count() > 0) { // try again when the circuit or the next token allows
-            s.timer->expires_at(now + wait);
-            s.timer->async_wait(
+    }
+
+    /// Does what the attempt machine decided for `s`. On the strand, outside the lock.
+    void carry_out(slot& s, std::uint64_t generation, const action& next) {
+        report_circuit(next.circuit);
+        switch (next.step) {
+        case attempt_step::send:
+            return send_attempt(s, generation);
+        case attempt_step::wait:
+            s.timer->expires_at(next.at);
+            return s.timer->async_wait(
                 [self = this->shared_from_this(), &s, generation](boost::system::error_code) {
                     self->attempt_now(s, generation);
                 });
+        case attempt_step::fetch_token:
+            return fetch_token();
+        case attempt_step::await_token:
             return;
+        case attempt_step::settle:
+            return settle(s, generation, next.status, next.error);
         }
+    }
+
+    /// Signs (each attempt anew: its timestamp is when it is sent) and sends `s`'s request.
+    void send_attempt(slot& s, std::uint64_t generation) {
         s.attempt_start = clock::now();
-        if (signer_.enabled()) // each attempt anew: its timestamp is the time it is sent
+        if (signer_.enabled())
             signer_.sign(s.request, s.events.front().id.view(),
                          std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch())
@@ -920,25 +926,6 @@ private:
                 });
             });
         }
-    }
-
-    /** Puts the current OAuth token into `s`'s request, or queues `s` until there is one
-        (`fetch` says that `s` must ask for it). @return whether `s` may go now. */
-    bool authorize_locked(slot& s, std::uint64_t generation, time_point now, bool& fetch) {
-        using state = typename token_cache<clock>::state;
-        const state st = oauth_->cache.acquire(now);
-        if (st == state::ready) {
-            if (s.token_generation != oauth_->cache.generation()) {
-                s.request.set(boost::beast::http::field::authorization,
-                              oauth_->cache.authorization());
-                s.token_generation = oauth_->cache.generation();
-            }
-            return true;
-        }
-        fetch = st == state::fetch;
-        s.attempt_start = now; // a failed token request is this attempt's failure
-        oauth_->waiters.emplace_back(&s, generation);
-        return false;
     }
 
     /// Asks the token endpoint for a token: one request at a time. On the strand.
@@ -981,10 +968,9 @@ private:
         }
     }
 
-    /// Records one attempt and decides: settle, or wait and retry. On the strand.
+    /// Records one attempt and carries out what the attempt machine decides. On the strand.
     void on_response(slot& s, std::uint64_t generation, boost::system::error_code ec,
                      http_response response) {
-        namespace http = boost::beast::http;
         const auto now = clock::now();
         attempt a;
         a.error = ec;
@@ -993,73 +979,28 @@ private:
         // With an error, a body is the token endpoint's refusal (else there is none).
         a.body_excerpt.assign(response.body(), 0,
                               std::min(response.body().size(), delivery::body_excerpt_limit));
-
-        std::optional<std::chrono::milliseconds> delay;
-        attempt_class verdict = attempt_class::delivered;
-        std::optional<circuit_state> circuit;
-        bool reauthorize = false;
+        attempt_answer answer{ec, a.status, {}, 0};
+        if (!ec)
+            if (const auto it = response.find(boost::beast::http::field::retry_after);
+                it != response.end())
+                answer.retry_after =
+                    parse_retry_after(it->value(), std::chrono::system_clock::now());
+        action next;
         {
             std::lock_guard lock(mutex_);
             if (generation != s.generation)
                 return; // abandoned at shutdown, already reported
+            answer.random01 = std::uniform_real_distribution<>{}(rng_);
             s.last_status = a.status;
-            if (oauth_ && a.status == 401 && !s.token_refused) {
-                // The token may have been revoked or expired early: a new one, once, at once.
-                s.token_refused = true;
-                oauth_->cache.refused(s.token_generation);
-                circuit = breaker_.on_success(s.probe); // the receiver is up: it answered
-                s.probe = false;
+            next = after_answer(attempt_context_locked(), s.progress, answer, now);
+            if (next.retry_delay) {
+                a.retry_delay = *next.retry_delay;
                 ++counters_.retried_attempts;
-                a.retry_delay = std::chrono::milliseconds(0);
-                s.attempts.push_back(std::move(a));
-                reauthorize = true;
-            } else {
-                verdict = classify(ec, a.status, config_.retry.retryable_statuses);
-                // Any answer but a retryable one shows that the receiver is up.
-                circuit = verdict == attempt_class::retryable ? breaker_.on_failure(now, s.probe)
-                                                              : breaker_.on_success(s.probe);
-                s.probe = false;
-                if (verdict == attempt_class::retryable) {
-                    std::optional<std::chrono::milliseconds> retry_after;
-                    if (!ec)
-                        if (const auto it = response.find(http::field::retry_after);
-                            it != response.end())
-                            retry_after =
-                                parse_retry_after(it->value(), std::chrono::system_clock::now());
-                    const auto elapsed =
-                        std::chrono::duration_cast<std::chrono::milliseconds>(now - s.first_start);
-                    delay = next_retry_delay(config_.retry, s.attempts.size() + 1, elapsed,
-                                             retry_after, std::uniform_real_distribution<>{}(rng_));
-                    if (delay)
-                        ++counters_.retried_attempts;
-                }
-                if (delay)
-                    a.retry_delay = *delay;
-                s.attempts.push_back(std::move(a));
             }
+            s.attempts.push_back(std::move(a));
+            prepare_locked(s, generation, next, now);
         }
-        report_circuit(circuit);
-        if (reauthorize)
-            return attempt_now(s, generation);
-        switch (verdict) {
-        case attempt_class::delivered:
-            return settle(s, generation, delivery_status::delivered, {});
-        case attempt_class::gone:
-            return settle(s, generation, delivery_status::gone, error::endpoint_gone);
-        case attempt_class::permanent:
-            return settle(s, generation, delivery_status::failed,
-                          ec ? ec : make_error_code(error::rejected_by_receiver));
-        case attempt_class::retryable:
-            break;
-        }
-        if (!delay) // the last attempt's own error says more than "no retries left"
-            return settle(s, generation, delivery_status::failed,
-                          ec ? ec : make_error_code(error::retries_exhausted));
-        s.timer->expires_at(now + *delay); // from the response, however late this runs
-        s.timer->async_wait(
-            [self = this->shared_from_this(), &s, generation](boost::system::error_code) {
-                self->attempt_now(s, generation);
-            });
+        carry_out(s, generation, next);
     }
 
     /// Ends the events of `s` with `status` and frees the slot. On the strand.
