@@ -19,7 +19,9 @@
 #include <initializer_list>
 #include <iterator>
 #include <memory>
+#include <ranges>
 #include <span>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <type_traits>
@@ -64,22 +66,28 @@ using header_view = std::pair<std::string_view, std::string_view>;
     signature's and authentication's headers, ...) nor the endpoint's `headers` set, and a value
     must hold no control character but tab; else the event is refused with
     `error::invalid_header_name`, `error::invalid_header_value` or `error::reserved_header`.
-    Events with different headers never share a batch. Holds no copy: the strings must
-    outlive the call that takes them (a braced list does). */
+    Events with different headers never share a batch. Holds its own copy of the names and
+    values, so it may be kept in a variable and outlive what it was made from. */
 class event_headers {
 public:
-    event_headers() = default;
-    event_headers(std::initializer_list<header_view> fields) : fields_(fields) {}
-    /// Any contiguous range of `header_view`: a `std::vector`, a `std::array`, a `std::span`.
-    template <class Range>
-        requires std::is_convertible_v<decltype(std::data(std::declval<const Range&>())),
-                                       const header_view*>
-    event_headers(const Range& fields) : fields_(std::data(fields), std::size(fields)) {}
+    /// One header, owned.
+    using field = std::pair<std::string, std::string>;
 
-    std::span<const header_view> fields() const noexcept { return fields_; }
+    event_headers() = default;
+    event_headers(std::initializer_list<header_view> fields) : fields_(fields.begin(), fields.end()) {}
+    /// Any range of name/value pairs: a `std::vector<header_view>`, a `std::map<std::string,
+    /// std::string>`, a `std::span`.
+    template <std::ranges::input_range Range>
+        requires std::is_convertible_v<std::ranges::range_reference_t<const Range&>, header_view>
+    event_headers(const Range& fields) {
+        for (header_view f : fields)
+            fields_.emplace_back(f);
+    }
+
+    std::span<const field> fields() const noexcept { return fields_; }
 
 private:
-    std::span<const header_view> fields_;
+    std::vector<field> fields_;
 };
 
 namespace detail {

@@ -1,7 +1,7 @@
 #ifndef WEBHOOK_IMPL_DISPATCHER_HPP
 #define WEBHOOK_IMPL_DISPATCHER_HPP
 
-#include <webhook/detail/dispatch_core.hpp>
+#include <webhook/dispatch/detail/dispatch_core.hpp>
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
@@ -47,7 +47,8 @@ inline boost::system::error_code write_event_headers(const endpoint& e,
                                                      const event_headers& headers,
                                                      std::string& out) {
     out.clear();
-    for (const auto& [name, value] : headers.fields()) {
+    for (const auto& field : headers.fields()) {
+        const std::string_view name = field.first, value = field.second;
         if (const auto ec = check_header(name, value))
             return ec;
         if (header_refusal(e, name) != nullptr ||
