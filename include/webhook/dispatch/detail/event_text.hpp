@@ -1,0 +1,43 @@
+#ifndef WEBHOOK_DISPATCH_DETAIL_EVENT_TEXT_HPP
+#define WEBHOOK_DISPATCH_DETAIL_EVENT_TEXT_HPP
+
+#include <webhook/delivery.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <cstddef>
+#include <string_view>
+
+namespace webhook::detail {
+
+/// What an event is once prepared: views of its JSON, request target and own header lines.
+struct event_text {
+    std::string_view payload;
+    std::string_view target;
+    std::string_view headers;
+};
+
+/** Calls `f(name, value)` for each `name: value\r\n` line of `lines`, which the dispatcher
+    wrote from validated headers. */
+template <class F>
+void for_each_header_line(std::string_view lines, F&& f) {
+    while (!lines.empty()) {
+        const std::size_t end = lines.find("\r\n");
+        const std::string_view line = lines.substr(0, end);
+        if (const std::size_t colon = line.find(": "); colon != std::string_view::npos)
+            f(line.substr(0, colon), line.substr(colon + 2));
+        lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 2);
+    }
+}
+
+/// The outcome of an event refused before it was accepted.
+inline delivery refusal(boost::system::error_code why) {
+    delivery d;
+    d.status = delivery_status::rejected;
+    d.error = why;
+    return d;
+}
+
+} // namespace webhook::detail
+
+#endif

@@ -1,0 +1,175 @@
+#ifndef WEBHOOK_DISPATCH_DETAIL_IMPL_ATTEMPTS_HPP
+#define WEBHOOK_DISPATCH_DETAIL_IMPL_ATTEMPTS_HPP
+
+// dispatch_core: attempts: asking the attempt machine and carrying out its actions; the OAuth token fetch.
+
+namespace webhook::detail {
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::attempt_context_locked() -> attempt_context<clock> {
+    return {config_.max_event_age, config_.retry, breaker_,
+            config_.rate_limit.per_second > 0 ? &bucket_ : nullptr,
+            oauth_ ? &oauth_->cache : nullptr};
+}
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::attempt_now(slot& s, std::uint64_t generation) -> void {
+    const auto now = clock::now();
+    action next;
+    {
+        std::lock_guard lock(mutex_);
+        if (generation != s.generation)
+            return; // abandoned while it waited
+        next = before_attempt(attempt_context_locked(), s.progress, now);
+        prepare_locked(s, generation, next, now);
+    }
+    carry_out(s, generation, next);
+}
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::prepare_locked(slot& s, std::uint64_t generation, const action& next, time_point now) -> void {
+    s.circuit_wait = next.step == attempt_step::wait && next.circuit_wait;
+    if (next.step == attempt_step::send && next.authorize)
+        s.request.set(boost::beast::http::field::authorization, oauth_->cache.authorization());
+    if (next.step == attempt_step::fetch_token || next.step == attempt_step::await_token) {
+        s.attempt_start = now; // a failed token request is this attempt's failure
+        oauth_->waiters.emplace_back(&s, generation);
+    }
+}
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::carry_out(slot& s, std::uint64_t generation, const action& next) -> void {
+    report_circuit(next.circuit);
+    switch (next.step) {
+    case attempt_step::send:
+        return send_attempt(s, generation);
+    case attempt_step::wait:
+        s.timer->expires_at(next.at);
+        return s.timer->async_wait(
+            [self = this->shared_from_this(), &s, generation](boost::system::error_code) {
+                self->attempt_now(s, generation);
+            });
+    case attempt_step::fetch_token:
+        return fetch_token();
+    case attempt_step::await_token:
+        return;
+    case attempt_step::settle:
+        return settle(s, generation, next.status, next.error);
+    }
+}
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::send_attempt(slot& s, std::uint64_t generation) -> void {
+    s.attempt_start = clock::now();
+    if (signer_.enabled())
+        signer_.sign(s.request, s.events.front().id.view(),
+                     std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count(),
+                     s.request.body(), sign_buffers_);
+    send_request(url_.origin(), s.request,
+                 [self = this->shared_from_this(), &s, generation](
+                     boost::system::error_code ec, http_response response) {
+                     self->on_response(s, generation, ec, std::move(response));
+                 });
+}
+
+template <class Transport, class Timer>
+template <class Handler>
+auto dispatch_core<Transport, Timer>::send_request(const origin& where, const http_request& request, Handler done) -> void {
+    if constexpr (async_transport<Transport>) {
+        // With one thread, its context's executor serializes as well as the strand does,
+        // and more cheaply: a strand of an any_io_executor allocates on every hand-off.
+        if (one_thread_)
+            transport_->async_send(
+                where, request,
+                boost::asio::bind_executor(strand_.get_inner_executor(), std::move(done)));
+        else
+            transport_->async_send(where, request,
+                                   boost::asio::bind_executor(strand_, std::move(done)));
+    } else {
+        boost::asio::post(*blocking_pool_, [this, &where, &request,
+                                            done = std::move(done)]() mutable {
+            boost::system::error_code ec;
+            http_response response = transport_->send(where, request, ec);
+            boost::asio::post(strand_, [done = std::move(done), ec,
+                                        response = std::move(response)]() mutable {
+                done(ec, std::move(response));
+            });
+        });
+    }
+}
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::fetch_token() -> void {
+    send_request(oauth_->token_url.origin(), oauth_->request,
+                 [self = this->shared_from_this()](boost::system::error_code ec,
+                                                   http_response response) {
+                     self->on_token(ec, std::move(response));
+                 });
+}
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::on_token(boost::system::error_code ec, http_response response) -> void {
+    const bool answered = !ec && response.result_int() / 100 == 2;
+    const boost::system::error_code failure =
+        ec == error::address_not_allowed ? ec : make_error_code(error::token_request_failed);
+    const auto token = answered ? parse_token_response(response.body())
+                                : boost::system::result<oauth_token>(failure);
+    http_response refusal;
+    if (!ec && !answered) // never a 2xx body: it may hold a token
+        refusal.body() = std::move(response.body());
+    std::vector<std::pair<slot*, std::uint64_t>> waiters;
+    {
+        std::lock_guard lock(mutex_);
+        if (token)
+            oauth_->cache.fetched(*token, clock::now());
+        else
+            oauth_->cache.failed();
+        waiters.swap(oauth_->waiters);
+    }
+    for (const auto& [s, generation] : waiters) {
+        if (token)
+            attempt_now(*s, generation);
+        else
+            on_response(*s, generation, token.error(), refusal);
+    }
+}
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::on_response(slot& s, std::uint64_t generation, boost::system::error_code ec, http_response response) -> void {
+    const auto now = clock::now();
+    attempt a;
+    a.error = ec;
+    a.status = ec ? 0 : static_cast<int>(response.result_int());
+    a.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(now - s.attempt_start);
+    // With an error, a body is the token endpoint's refusal (else there is none).
+    a.body_excerpt.assign(response.body(), 0,
+                          std::min(response.body().size(), delivery::body_excerpt_limit));
+    attempt_answer answer{ec, a.status, {}, 0};
+    if (!ec)
+        if (const auto it = response.find(boost::beast::http::field::retry_after);
+            it != response.end())
+            answer.retry_after =
+                parse_retry_after(it->value(), std::chrono::system_clock::now());
+    action next;
+    {
+        std::lock_guard lock(mutex_);
+        if (generation != s.generation)
+            return; // abandoned at shutdown, already reported
+        answer.random01 = std::uniform_real_distribution<>{}(rng_);
+        s.last_status = a.status;
+        next = after_answer(attempt_context_locked(), s.progress, answer, now);
+        if (next.retry_delay) {
+            a.retry_delay = *next.retry_delay;
+            ++counters_.retried_attempts;
+        }
+        s.attempts.push_back(std::move(a));
+        prepare_locked(s, generation, next, now);
+    }
+    carry_out(s, generation, next);
+}
+
+} // namespace webhook::detail
+
+#endif
