@@ -7,6 +7,7 @@
 
 #include <webhook/transport/beast_transport.hpp>
 #include <webhook/transport/origin.hpp>
+#include <webhook/transport/recycling_allocator.hpp>
 #include <webhook/transport/request.hpp>
 #include <webhook/transport/transport.hpp>
 #include <webhook/transport/url.hpp>

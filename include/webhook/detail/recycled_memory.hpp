@@ -2,16 +2,15 @@
 #define WEBHOOK_DETAIL_RECYCLED_MEMORY_HPP
 
 #include <cstddef>
-#include <limits>
 #include <new>
-#include <type_traits>
 
 namespace webhook::detail {
 
 /** Small blocks kept per thread for reuse, so that what every request needs for a moment (the
     state of a send, the header fields of a response) does not touch the heap once a steady
     stream of requests has warmed the cache. Blocks of up to 512 bytes come in four sizes; a
-    block freed on another thread than the one that allocated it joins that thread's cache. */
+    block freed on another thread than the one that allocated it joins that thread's cache.
+    `webhook::recycling_allocator` (transport/recycling_allocator.hpp) is the allocator over it. */
 class recycled_memory {
 public:
     static constexpr std::size_t largest = 512;
@@ -66,31 +65,6 @@ private:
     }
 
     bin bins_[bins];
-};
-
-/// A standard allocator over `recycled_memory` (stateless: any two compare equal).
-template <class T>
-class recycling_allocator {
-public:
-    using value_type = T;
-    using is_always_equal = std::true_type;
-
-    recycling_allocator() noexcept = default;
-    template <class U>
-    recycling_allocator(const recycling_allocator<U>&) noexcept {}
-
-    T* allocate(std::size_t n) {
-        static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
-        if (n > std::numeric_limits<std::size_t>::max() / sizeof(T))
-            throw std::bad_array_new_length();
-        return static_cast<T*>(recycled_memory::allocate(n * sizeof(T)));
-    }
-    void deallocate(T* p, std::size_t n) noexcept { recycled_memory::deallocate(p, n * sizeof(T)); }
-
-    template <class U>
-    friend bool operator==(const recycling_allocator&, const recycling_allocator<U>&) noexcept {
-        return true;
-    }
 };
 
 } // namespace webhook::detail

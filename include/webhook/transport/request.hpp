@@ -1,9 +1,9 @@
 #ifndef WEBHOOK_TRANSPORT_REQUEST_HPP
 #define WEBHOOK_TRANSPORT_REQUEST_HPP
 
-#include <webhook/detail/recycled_memory.hpp>
 #include <webhook/detail/reserved_headers.hpp>
 #include <webhook/error.hpp>
+#include <webhook/transport/recycling_allocator.hpp>
 #include <webhook/transport/url.hpp>
 #include <webhook/version.hpp>
 
@@ -21,11 +21,11 @@ namespace webhook {
 
 /// The HTTP request a transport sends: a Beast request with a string body.
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
-/** The HTTP response a transport yields: a Beast response with a string body, whose header
-    fields come from memory recycled per thread (a response's fields are allocated and freed on
-    every request: this keeps the steady state of a dispatcher off the heap). */
-using http_response_fields =
-    boost::beast::http::basic_fields<detail::recycling_allocator<char>>;
+/** The header fields of an `http_response`: allocated from memory recycled per thread (see
+    `recycling_allocator`; a response's fields are allocated and freed on every request: this
+    keeps the steady state of a dispatcher off the heap). */
+using http_response_fields = boost::beast::http::basic_fields<recycling_allocator<char>>;
+/// The HTTP response a transport yields: a Beast response with a string body.
 using http_response =
     boost::beast::http::response<boost::beast::http::string_body, http_response_fields>;
 
