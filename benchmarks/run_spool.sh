@@ -4,7 +4,8 @@
 # otherwise write (SQLite in WAL mode, one INSERT per event, one DELETE once sent), at each
 # durability level (fsync_each_append / fsync_interval / no_fsync; SQLite: synchronous FULL /
 # NORMAL / OFF), with 8 producers (and 1 at fsync_each_append). Prints one table with the
-# medians of REPEATS runs per configuration and the fsyncs per event of each side.
+# medians of REPEATS runs per configuration and the fsyncs per event of each side, then
+# whether the targets are met (>= 3x SQLite with PRODUCERS producers, >= 1.5x with one).
 # Usage: benchmarks/run_spool.sh
 # Environment:
 #   BUILD_DIR     build folder (default <repo>/build-bench); results in $BUILD_DIR/spool-bench
@@ -84,7 +85,7 @@ done
 
 # --- The table: medians over the repeats, per durability and producer count.
 echo
-awk -v repeats="$repeats" "$(cat "$root/benchmarks/stats.awk")"'
+awk -v repeats="$repeats" -v main_producers="$producers" "$(cat "$root/benchmarks/stats.awk")"'
 /^outbox=/ {
     d = field($0, "durability"); p = field($0, "producers"); o = field($0, "outbox")
     key = d SUBSEP p
@@ -118,13 +119,14 @@ END {
             median(p50[k, "webhook"]), median(p99[k, "webhook"]), median(p50[k, "sqlite"]), median(p99[k, "sqlite"])
     }
     print ""
-    # The target: at least 3x SQLite at the same durability with 8 (PRODUCERS) producers.
+    # The targets: at least 3x SQLite at the same durability with 8 (PRODUCERS) producers,
+    # and at least 1.5x with the one producer of the extra fsync_each_append row.
     for (i = 1; i <= keys; i++) {
         k = order[i]
-        if (prod[k] == 1 && keys > 1) continue
+        goal = (prod[k] == 1 && main_producers != 1) ? 1.5 : 3
         w = median(eps[k, "webhook"]); s = median(eps[k, "sqlite"])
         if (w == "" || s == "" || s <= 0) { printf "target at %s, %d producers: no result\n", dur[k], prod[k]; continue }
-        printf "target at %s, %d producers: %.2fx SQLite (>= 3x: %s)\n", dur[k], prod[k], w / s, (w / s >= 3 ? "met" : "MISSED")
+        printf "target at %s, %d producers: %.2fx SQLite (>= %gx: %s)\n", dur[k], prod[k], w / s, goal, (w / s >= goal ? "met" : "MISSED")
     }
 }' "$results" | tee "$dir/table.txt"
 echo "Summary lines: $results; the table: $dir/table.txt; each run's output: $dir"

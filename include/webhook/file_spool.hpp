@@ -43,6 +43,14 @@ struct file_spool_options {
     /// The most bytes all segment files may hold together; an append beyond it fails with
     /// `error::spool_full` and writes nothing.
     std::uint64_t max_bytes = 1024ull * 1024 * 1024;
+    /// For `durability::fsync_each_append`: the segment file being appended to is extended
+    /// with zeros this far ahead of its records (within `segment_bytes` and `max_bytes`), so
+    /// that the `fdatasync` of an append writes the records and no change of the file's size:
+    /// one disk write and a cache flush instead of two writes and a flush. The zeros are
+    /// written (not `fallocate`d) and synced with the append that extends the file, once per
+    /// this many bytes; the zeros left at the end are cut off when the segment is left, when
+    /// the spool closes, or by `open` after a crash. 0: files grow with every append.
+    std::size_t preallocate_bytes = 1024 * 1024;
 };
 
 /** What `file_spool::open` found in the directory. */
@@ -59,8 +67,12 @@ struct recovery_report {
     /// Bytes of the damaged regions and of the torn tail.
     std::uint64_t discarded_bytes = 0;
     /// Of those, the bytes cut from the end of the last segment (a write the process did not
-    /// finish); the file is truncated there.
+    /// finish, and any preallocated zeros after it); the file is truncated there.
     std::uint64_t torn_tail_bytes = 0;
+    /// Zero bytes found after the last record of a segment, where no torn write precedes
+    /// them: space preallocated for records that never came (the process stopped first; see
+    /// `file_spool_options::preallocate_bytes`). Not damage; cut off like a torn tail.
+    std::uint64_t preallocated_bytes = 0;
     /// Segment files whose file header is not one this release reads (another program's
     /// file, a damaged header, or a later release's format version). They are left untouched
     /// (and unread) for an operator to look at.
@@ -78,7 +90,7 @@ struct file_spool_stats {
     std::uint64_t acks = 0;
     /// Records that `read` found damaged on disk after `open`; they are skipped as if settled.
     std::uint64_t damaged_reads = 0;
-    /// The segment and acknowledgement files' bytes.
+    /// The segment and acknowledgement files' bytes, preallocated zeros included.
     std::uint64_t bytes_on_disk = 0;
     /// Segment files in use.
     std::size_t segments = 0;
@@ -90,6 +102,8 @@ struct file_spool_stats {
 
     Records are appended to the newest segment `seg-<first sequence, 16 hex digits>.wal`, each
     with a CRC-32C, so that `open` can tell intact records from damaged ones after a crash.
+    With `durability::fsync_each_append` the segment being written is kept ahead of its
+    records by zeros (`file_spool_options::preallocate_bytes`), which `open` tells from damage.
     Acknowledgements go to a side file per segment (`seg-....ack`); once every record of a
     segment is acknowledged and a newer segment exists, both files are deleted. (The newest
     stays: it is appended to, or after a restart its name keeps sequence numbers from starting
@@ -157,7 +171,8 @@ private:
     segment_ptr scan_segment(std::uint64_t first, bool last);
     void apply_acks(segment& s);
     void write_next(std::unique_lock<std::mutex>& lk, segment_list& doomed);
-    boost::system::error_code create_file(segment& s);
+    boost::system::error_code create_file(segment& s, std::uint64_t zeros_to,
+                                          std::uint64_t& allocated);
     void settle(segment& s, std::size_t index, segment_list& doomed);
     void doom(segment_ptr s, segment_list& doomed);
     void reap(segment_list& doomed);
@@ -176,7 +191,8 @@ private:
     segment_list segments_;           // in sequence order; the last may be `active_`
     segment_ptr active_;              // appended to; none until the first append after open
     std::deque<std::shared_ptr<group>> queue_; // serialized appends waiting to be written
-    bool writing_ = false; // a thread is writing `queue_.front()` outside the lock
+    bool writing_ = false;     // a thread is writing `queue_.front()` outside the lock
+    segment_ptr last_written_; // used only by the thread that is writing (see `writing_`)
     std::uint64_t next_sequence_ = 1;
     std::uint64_t total_bytes_ = 0; // segment bytes, written or queued: for max_bytes
     std::size_t unacked_ = 0;

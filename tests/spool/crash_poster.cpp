@@ -80,9 +80,9 @@ int main(int argc, char** argv) {
     const auto c = d.counters();
     const auto& found = (*spool)->recovery();
     std::cout << "recovered " << found.records << " (torn tail " << found.torn_tail_bytes
-              << " bytes); accepted " << c.accepted << " replayed " << c.replayed
-              << " delivered " << c.delivered << " failed " << c.failed << "; left unacked "
-              << (*spool)->stats().unacked << ", damaged reads " << (*spool)->stats().damaged_reads
-              << "\n";
+              << " bytes, preallocated zeros " << found.preallocated_bytes << " bytes); accepted "
+              << c.accepted << " replayed " << c.replayed << " delivered " << c.delivered
+              << " failed " << c.failed << "; left unacked " << (*spool)->stats().unacked
+              << ", damaged reads " << (*spool)->stats().damaged_reads << "\n";
     return c.failed == 0 ? 0 : 4;
 }
