@@ -97,7 +97,8 @@ bool run(const h::options& o, int connections) {
     result.latency_ns.reserve(4'000'000);
 
     const auto to_duration = [](double s) {
-        return std::chrono::duration_cast<h::clock_type::duration>(std::chrono::duration<double>(s));
+        return std::chrono::duration_cast<h::clock_type::duration>(
+            std::chrono::duration<double>(s));
     };
     // Set once the dispatcher is made (its transport loads the system's CA certificates),
     // before the first post: on_outcome reads it only after that.
@@ -221,8 +222,10 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (request.body() != h::payload) {
-        std::fprintf(stderr, "webhook_dispatcher: the dispatcher's body differs from the payload:\n%s\n%.*s\n",
-                     request.body().c_str(), static_cast<int>(h::payload.size()), h::payload.data());
+        std::fprintf(
+            stderr,
+            "webhook_dispatcher: the dispatcher's body differs from the payload:\n%s\n%.*s\n",
+            request.body().c_str(), static_cast<int>(h::payload.size()), h::payload.data());
         return 1;
     }
     bool ok = true;

@@ -155,7 +155,8 @@ inline bool parse_options(int argc, char** argv, options& o) {
                 if (ec != std::errc{} || end != item.data() + item.size() || n < 1 || n > 1000)
                     return usage("bad --connections (1 to 1000, comma-separated)");
                 o.connections.push_back(n);
-                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+                rest =
+                    comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
             }
             if (o.connections.empty())
                 return usage("empty --connections");

@@ -45,22 +45,22 @@ struct header_list {
     header_list& operator=(const header_list&) = delete;
 };
 
-#define CHECK_EASY(call)                                                                       \
-    do {                                                                                       \
-        const CURLcode check_rc_ = (call);                                                     \
-        if (check_rc_ != CURLE_OK) {                                                           \
-            std::fprintf(stderr, "%s: %s\n", #call, curl_easy_strerror(check_rc_));          \
-            std::exit(2);                                                                      \
-        }                                                                                      \
+#define CHECK_EASY(call)                                                                           \
+    do {                                                                                           \
+        const CURLcode check_rc_ = (call);                                                         \
+        if (check_rc_ != CURLE_OK) {                                                               \
+            std::fprintf(stderr, "%s: %s\n", #call, curl_easy_strerror(check_rc_));                \
+            std::exit(2);                                                                          \
+        }                                                                                          \
     } while (false)
 
-#define CHECK_MULTI(call)                                                                      \
-    do {                                                                                       \
-        const CURLMcode check_rc_ = (call);                                                    \
-        if (check_rc_ != CURLM_OK) {                                                           \
-            std::fprintf(stderr, "%s: %s\n", #call, curl_multi_strerror(check_rc_));         \
-            std::exit(2);                                                                      \
-        }                                                                                      \
+#define CHECK_MULTI(call)                                                                          \
+    do {                                                                                           \
+        const CURLMcode check_rc_ = (call);                                                        \
+        if (check_rc_ != CURLM_OK) {                                                               \
+            std::fprintf(stderr, "%s: %s\n", #call, curl_multi_strerror(check_rc_));               \
+            std::exit(2);                                                                          \
+        }                                                                                          \
     } while (false)
 
 /// The options of every request but its body: URL, HTTP/1.1, headers, no proxy, bounded.

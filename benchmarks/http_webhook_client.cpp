@@ -71,25 +71,25 @@ void run_async(const h::options& o, const webhook::endpoint_url& url, int connec
 
     std::function<void(std::size_t)> launch = [&](std::size_t slot) {
         started[slot] = h::clock_type::now();
-        transport.async_send(url.origin(), request,
-                             [&, slot](boost::system::error_code ec, webhook::http_response res) {
-                                 const auto now = h::clock_type::now();
-                                 if (!counting && now >= w.start) {
-                                     counting = true;
-                                     allocations_at_start = bench::allocations();
-                                 }
-                                 if (ec || res.result_int() != h::expected_status)
-                                     ++result.errors;
-                                 else if (w.contains(now) && started[slot] >= w.start) {
-                                     ++result.requests;
-                                     result.latency_ns.push_back(
-                                         std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                             now - started[slot])
-                                             .count());
-                                 }
-                                 if (now < w.end)
-                                     launch(slot);
-                             });
+        transport.async_send(
+            url.origin(), request,
+            [&, slot](boost::system::error_code ec, webhook::http_response res) {
+                const auto now = h::clock_type::now();
+                if (!counting && now >= w.start) {
+                    counting = true;
+                    allocations_at_start = bench::allocations();
+                }
+                if (ec || res.result_int() != h::expected_status)
+                    ++result.errors;
+                else if (w.contains(now) && started[slot] >= w.start) {
+                    ++result.requests;
+                    result.latency_ns.push_back(
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(now - started[slot])
+                            .count());
+                }
+                if (now < w.end)
+                    launch(slot);
+            });
     };
     result.latency_ns.reserve(4'000'000);
     for (std::size_t i = 0; i < started.size(); ++i)

@@ -99,8 +99,8 @@ struct nlohmann_dump {
 /// (a Writer allocates its nesting stack, so a new one per message would not be a best case).
 struct rapidjson_writer {
     using buffer = rapidjson::GenericStringBuffer<rapidjson::UTF8<>, counting_crt_allocator>;
-    using writer = rapidjson::Writer<buffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
-                                     counting_crt_allocator>;
+    using writer =
+        rapidjson::Writer<buffer, rapidjson::UTF8<>, rapidjson::UTF8<>, counting_crt_allocator>;
     buffer sb;
     writer w{sb};
 
@@ -187,8 +187,8 @@ bool check_same_document(const char* payload, const T& value) {
     // The three forms of ours must agree byte for byte, not only in value.
     const auto compare_bytes = [&](const char* name, std::string_view json) {
         if (json != reference) {
-            std::fprintf(stderr, "json_benchmark: %s: %s differs from (a) byte for byte\n",
-                         payload, name);
+            std::fprintf(stderr, "json_benchmark: %s: %s differs from (a) byte for byte\n", payload,
+                         name);
             ok = false;
         }
     };

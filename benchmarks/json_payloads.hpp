@@ -32,8 +32,8 @@ BOOST_DESCRIBE_STRUCT(incident_event, (),
                       (sys_id, number, short_description, state, priority, impact, opened_at,
                        business_impact, assignment_group, tags))
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(incident_event, sys_id, number, short_description, state,
-                                   priority, impact, opened_at, business_impact,
-                                   assignment_group, tags)
+                                   priority, impact, opened_at, business_impact, assignment_group,
+                                   tags)
 
 // (2) The change request: about 50 members in all, nested objects and an array of objects.
 struct person {
@@ -74,11 +74,11 @@ struct change_request {
     std::vector<configuration_item> affected_items;
 };
 BOOST_DESCRIBE_STRUCT(change_request, (),
-                      (sys_id, number, short_description, state, risk, priority, start_at,
-                       end_at, risk_score, emergency, caller, assignee, affected_items))
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(change_request, sys_id, number, short_description, state,
-                                   risk, priority, start_at, end_at, risk_score, emergency,
-                                   caller, assignee, affected_items)
+                      (sys_id, number, short_description, state, risk, priority, start_at, end_at,
+                       risk_score, emergency, caller, assignee, affected_items))
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(change_request, sys_id, number, short_description, state, risk,
+                                   priority, start_at, end_at, risk_score, emergency, caller,
+                                   assignee, affected_items)
 
 // The values. Doubles are exact in binary so every writer's shortest form parses back equal.
 inline incident_event make_incident_event() {

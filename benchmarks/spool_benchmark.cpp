@@ -172,7 +172,8 @@ public:
         constexpr long tmpfs_magic = 0x01021994;
         constexpr long ramfs_magic = static_cast<long>(0x858458f6);
         if (st.f_type == tmpfs_magic || st.f_type == ramfs_magic)
-            fail(parent.string() + " is on tmpfs/ramfs: fsync would cost nothing; use --dir on a disk");
+            fail(parent.string() +
+                 " is on tmpfs/ramfs: fsync would cost nothing; use --dir on a disk");
         std::string tmpl = (parent / "spool_benchmark.XXXXXX").string();
         if (::mkdtemp(tmpl.data()) == nullptr)
             fail("cannot make a folder in " + parent.string());
@@ -210,8 +211,9 @@ double run_producers(const options& o, run_result& r, PerThread&& make_worker) {
     std::atomic<bool> go{false};
     std::vector<std::thread> threads;
     for (int t = 0; t < n; ++t) {
-        const std::uint64_t share = o.events / static_cast<std::uint64_t>(n) +
-                                    (static_cast<std::uint64_t>(t) < o.events % static_cast<std::uint64_t>(n) ? 1 : 0);
+        const std::uint64_t share =
+            o.events / static_cast<std::uint64_t>(n) +
+            (static_cast<std::uint64_t>(t) < o.events % static_cast<std::uint64_t>(n) ? 1 : 0);
         threads.emplace_back([&, t, share] {
             auto worker = make_worker(t); // setup (a connection) outside the measured time
             auto& mine = times[static_cast<std::size_t>(t)];
@@ -221,9 +223,9 @@ double run_producers(const options& o, run_result& r, PerThread&& make_worker) {
             for (std::uint64_t i = 0; i < share; ++i) {
                 const auto t0 = clock_type::now();
                 worker();
-                mine.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   clock_type::now() - t0)
-                                   .count());
+                mine.push_back(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - t0)
+                        .count());
             }
             ends[static_cast<std::size_t>(t)] = clock_type::now();
         });
@@ -281,8 +283,9 @@ static_assert(webhook::async_transport<instant_transport>);
 run_result run_webhook(const options& o, const fs::path& dir) {
     run_result r;
     auto opened = webhook::file_spool::open(
-        dir / "spool", webhook::file_spool_options{.durability = o.durability,
-                                                   .sync_interval = std::chrono::milliseconds(100)});
+        dir / "spool",
+        webhook::file_spool_options{.durability = o.durability,
+                                    .sync_interval = std::chrono::milliseconds(100)});
     if (!opened)
         fail("file_spool::open: " + opened.error().message());
     std::shared_ptr<webhook::file_spool> spool = *opened;
@@ -332,8 +335,9 @@ run_result run_webhook(const options& o, const fs::path& dir) {
                  "unacked=%zu segments=%zu bytes_on_disk=%llu; counters accepted=%llu "
                  "delivered=%llu rejected=%llu; requests=%llu\n",
                  o.durability_name.c_str(), static_cast<unsigned long long>(st.appends),
-                 static_cast<unsigned long long>(st.fsyncs), static_cast<unsigned long long>(st.acks),
-                 st.unacked, st.segments, static_cast<unsigned long long>(st.bytes_on_disk),
+                 static_cast<unsigned long long>(st.fsyncs),
+                 static_cast<unsigned long long>(st.acks), st.unacked, st.segments,
+                 static_cast<unsigned long long>(st.bytes_on_disk),
                  static_cast<unsigned long long>(counters.accepted),
                  static_cast<unsigned long long>(counters.delivered),
                  static_cast<unsigned long long>(counters.rejected),
@@ -366,7 +370,9 @@ struct file {
     sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
 };
 
-sqlite3_file* real(sqlite3_file* f) { return reinterpret_cast<file*>(f)->real(); }
+sqlite3_file* real(sqlite3_file* f) {
+    return reinterpret_cast<file*>(f)->real();
+}
 
 int x_close(sqlite3_file* f) {
     sqlite3_file* r = real(f);
@@ -383,24 +389,36 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
 }
 int x_sync(sqlite3_file* f, int flags) {
     switch (reinterpret_cast<file*>(f)->kind) {
-    case 0: db_syncs.fetch_add(1, std::memory_order_relaxed); break;
-    case 1: wal_syncs.fetch_add(1, std::memory_order_relaxed); break;
-    default: other_syncs.fetch_add(1, std::memory_order_relaxed); break;
+    case 0:
+        db_syncs.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case 1:
+        wal_syncs.fetch_add(1, std::memory_order_relaxed);
+        break;
+    default:
+        other_syncs.fetch_add(1, std::memory_order_relaxed);
+        break;
     }
     return real(f)->pMethods->xSync(real(f), flags);
 }
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
     return real(f)->pMethods->xFileSize(real(f), size);
 }
-int x_lock(sqlite3_file* f, int l) { return real(f)->pMethods->xLock(real(f), l); }
-int x_unlock(sqlite3_file* f, int l) { return real(f)->pMethods->xUnlock(real(f), l); }
+int x_lock(sqlite3_file* f, int l) {
+    return real(f)->pMethods->xLock(real(f), l);
+}
+int x_unlock(sqlite3_file* f, int l) {
+    return real(f)->pMethods->xUnlock(real(f), l);
+}
 int x_check_reserved_lock(sqlite3_file* f, int* out) {
     return real(f)->pMethods->xCheckReservedLock(real(f), out);
 }
 int x_file_control(sqlite3_file* f, int op, void* arg) {
     return real(f)->pMethods->xFileControl(real(f), op, arg);
 }
-int x_sector_size(sqlite3_file* f) { return real(f)->pMethods->xSectorSize(real(f)); }
+int x_sector_size(sqlite3_file* f) {
+    return real(f)->pMethods->xSectorSize(real(f));
+}
 int x_device_characteristics(sqlite3_file* f) {
     return real(f)->pMethods->xDeviceCharacteristics(real(f));
 }
@@ -410,8 +428,12 @@ int x_shm_map(sqlite3_file* f, int page, int size, int extend, void volatile** p
 int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
     return real(f)->pMethods->xShmLock(real(f), offset, n, flags);
 }
-void x_shm_barrier(sqlite3_file* f) { real(f)->pMethods->xShmBarrier(real(f)); }
-int x_shm_unmap(sqlite3_file* f, int del) { return real(f)->pMethods->xShmUnmap(real(f), del); }
+void x_shm_barrier(sqlite3_file* f) {
+    real(f)->pMethods->xShmBarrier(real(f));
+}
+int x_shm_unmap(sqlite3_file* f, int del) {
+    return real(f)->pMethods->xShmUnmap(real(f), del);
+}
 int x_fetch(sqlite3_file* f, sqlite3_int64 off, int n, void** p) {
     return real(f)->pMethods->xFetch(real(f), off, n, p);
 }
@@ -440,14 +462,30 @@ int x_access(sqlite3_vfs*, const char* name, int flags, int* out) {
 int x_full_pathname(sqlite3_vfs*, const char* name, int n, char* out) {
     return base->xFullPathname(base, name, n, out);
 }
-void* x_dl_open(sqlite3_vfs*, const char* name) { return base->xDlOpen(base, name); }
-void x_dl_error(sqlite3_vfs*, int n, char* msg) { base->xDlError(base, n, msg); }
-void (*x_dl_sym(sqlite3_vfs*, void* h, const char* sym))(void) { return base->xDlSym(base, h, sym); }
-void x_dl_close(sqlite3_vfs*, void* h) { base->xDlClose(base, h); }
-int x_randomness(sqlite3_vfs*, int n, char* out) { return base->xRandomness(base, n, out); }
-int x_sleep(sqlite3_vfs*, int us) { return base->xSleep(base, us); }
-int x_current_time(sqlite3_vfs*, double* t) { return base->xCurrentTime(base, t); }
-int x_get_last_error(sqlite3_vfs*, int n, char* msg) { return base->xGetLastError(base, n, msg); }
+void* x_dl_open(sqlite3_vfs*, const char* name) {
+    return base->xDlOpen(base, name);
+}
+void x_dl_error(sqlite3_vfs*, int n, char* msg) {
+    base->xDlError(base, n, msg);
+}
+void (*x_dl_sym(sqlite3_vfs*, void* h, const char* sym))(void) {
+    return base->xDlSym(base, h, sym);
+}
+void x_dl_close(sqlite3_vfs*, void* h) {
+    base->xDlClose(base, h);
+}
+int x_randomness(sqlite3_vfs*, int n, char* out) {
+    return base->xRandomness(base, n, out);
+}
+int x_sleep(sqlite3_vfs*, int us) {
+    return base->xSleep(base, us);
+}
+int x_current_time(sqlite3_vfs*, double* t) {
+    return base->xCurrentTime(base, t);
+}
+int x_get_last_error(sqlite3_vfs*, int n, char* msg) {
+    return base->xGetLastError(base, n, msg);
+}
 int x_current_time_int64(sqlite3_vfs*, sqlite3_int64* t) {
     return base->xCurrentTimeInt64(base, t);
 }
@@ -513,15 +551,20 @@ void register_once() {
         fail("sqlite: cannot register the counting VFS");
 }
 
-std::uint64_t total() { return wal_syncs.load() + db_syncs.load() + other_syncs.load(); }
+std::uint64_t total() {
+    return wal_syncs.load() + db_syncs.load() + other_syncs.load();
+}
 
 } // namespace counting_vfs
 
 const char* synchronous_for(webhook::durability d) {
     switch (d) {
-    case webhook::durability::fsync_each_append: return "FULL";
-    case webhook::durability::fsync_interval: return "NORMAL";
-    case webhook::durability::no_fsync: return "OFF";
+    case webhook::durability::fsync_each_append:
+        return "FULL";
+    case webhook::durability::fsync_interval:
+        return "NORMAL";
+    case webhook::durability::no_fsync:
+        return "OFF";
     }
     return "FULL";
 }
@@ -530,10 +573,9 @@ const char* synchronous_for(webhook::durability d) {
 class connection {
 public:
     connection(const fs::path& db, const options& o) {
-        const int rc = sqlite3_open_v2(db.c_str(), &db_,
-                                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                           SQLITE_OPEN_NOMUTEX,
-                                       counting_vfs::name);
+        const int rc = sqlite3_open_v2(
+            db.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+            counting_vfs::name);
         if (rc != SQLITE_OK)
             fail(std::string("sqlite3_open_v2: ") + sqlite3_errstr(rc));
         sqlite3_busy_timeout(db_, 10'000);
@@ -619,7 +661,8 @@ run_result run_sqlite(const options& o, const fs::path& dir) {
                 const int rc = sqlite3_step(select);
                 if (rc == SQLITE_ROW) {
                     ids.push_back(sqlite3_column_int64(select, 0));
-                    body_bytes += static_cast<std::uint64_t>(sqlite3_column_bytes(select, 2)); // "delivered"
+                    body_bytes +=
+                        static_cast<std::uint64_t>(sqlite3_column_bytes(select, 2)); // "delivered"
                     continue;
                 }
                 if (rc == SQLITE_DONE)
@@ -660,8 +703,10 @@ run_result run_sqlite(const options& o, const fs::path& dir) {
                 const webhook::event_id id(std::chrono::system_clock::now(), rng(), rng());
                 const std::string body = boost::json::serialize(boost::json::value_from(*event));
                 const std::string_view idv = id.view();
-                sqlite3_bind_text(insert, 1, idv.data(), static_cast<int>(idv.size()), SQLITE_STATIC);
-                sqlite3_bind_text(insert, 2, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
+                sqlite3_bind_text(insert, 1, idv.data(), static_cast<int>(idv.size()),
+                                  SQLITE_STATIC);
+                sqlite3_bind_text(insert, 2, body.data(), static_cast<int>(body.size()),
+                                  SQLITE_STATIC);
                 c->step_done(insert, *busy);
                 inserted->fetch_add(1, std::memory_order_relaxed);
             }
@@ -669,7 +714,7 @@ run_result run_sqlite(const options& o, const fs::path& dir) {
         auto c = std::make_unique<connection>(db, o);
         sqlite3_stmt* insert = c->prepare("INSERT INTO outbox(event_id, body) VALUES(?, ?)");
         return worker{std::move(c), insert, std::mt19937_64(0x5eed + static_cast<unsigned>(t)),
-                      &event, &busy, &inserted};
+                      &event,       &busy,  &inserted};
     });
     producers_done.store(true);
     const auto drain_start = clock_type::now();
@@ -686,17 +731,16 @@ run_result run_sqlite(const options& o, const fs::path& dir) {
     }
     // The syncs up to the table being empty, not those of closing the last connection.
     r.fsyncs = counting_vfs::total() - syncs_before;
-    std::fprintf(stderr,
-                 "spool_benchmark: sqlite synchronous=%s: inserted=%llu deleted=%llu left=%llu "
-                 "syncs: wal=%llu db=%llu other=%llu; busy retries=%llu; bodies read=%llu bytes\n",
-                 synchronous_for(o.durability), static_cast<unsigned long long>(inserted.load()),
-                 static_cast<unsigned long long>(deleted.load()),
-                 static_cast<unsigned long long>(left),
-                 static_cast<unsigned long long>(counting_vfs::wal_syncs.load() - wal_before),
-                 static_cast<unsigned long long>(counting_vfs::db_syncs.load() - db_before),
-                 static_cast<unsigned long long>(counting_vfs::other_syncs.load() - other_before),
-                 static_cast<unsigned long long>(busy.load()),
-                 static_cast<unsigned long long>(body_bytes));
+    std::fprintf(
+        stderr,
+        "spool_benchmark: sqlite synchronous=%s: inserted=%llu deleted=%llu left=%llu "
+        "syncs: wal=%llu db=%llu other=%llu; busy retries=%llu; bodies read=%llu bytes\n",
+        synchronous_for(o.durability), static_cast<unsigned long long>(inserted.load()),
+        static_cast<unsigned long long>(deleted.load()), static_cast<unsigned long long>(left),
+        static_cast<unsigned long long>(counting_vfs::wal_syncs.load() - wal_before),
+        static_cast<unsigned long long>(counting_vfs::db_syncs.load() - db_before),
+        static_cast<unsigned long long>(counting_vfs::other_syncs.load() - other_before),
+        static_cast<unsigned long long>(busy.load()), static_cast<unsigned long long>(body_bytes));
     if (inserted.load() != o.events || deleted.load() != o.events || left != 0)
         fail("sqlite: not every event was inserted, sent and deleted");
     return r;
@@ -719,16 +763,18 @@ int main(int argc, char** argv) {
     run_result r;
     {
         run_directory dir(o.dir);
-        r = o.outbox == outbox_kind::webhook ? run_webhook(o, dir.path()) : run_sqlite(o, dir.path());
+        r = o.outbox == outbox_kind::webhook ? run_webhook(o, dir.path())
+                                             : run_sqlite(o, dir.path());
     }
     const double n = static_cast<double>(o.events);
     const double p50 = percentile_us(r.latency_ns, 0.50);
     const double p99 = percentile_us(r.latency_ns, 0.99);
-    std::printf("outbox=%s durability=%s producers=%d events=%llu seconds=%.3f events_per_s=%.0f "
-                "fsyncs=%llu fsyncs_per_event=%.6f p50_post_us=%.1f p99_post_us=%.1f drain_s=%.3f\n",
-                o.outbox == outbox_kind::webhook ? "webhook" : "sqlite", o.durability_name.c_str(),
-                o.producers, static_cast<unsigned long long>(o.events), r.seconds,
-                r.seconds > 0 ? n / r.seconds : 0.0, static_cast<unsigned long long>(r.fsyncs),
-                static_cast<double>(r.fsyncs) / n, p50, p99, r.drain_seconds);
+    std::printf(
+        "outbox=%s durability=%s producers=%d events=%llu seconds=%.3f events_per_s=%.0f "
+        "fsyncs=%llu fsyncs_per_event=%.6f p50_post_us=%.1f p99_post_us=%.1f drain_s=%.3f\n",
+        o.outbox == outbox_kind::webhook ? "webhook" : "sqlite", o.durability_name.c_str(),
+        o.producers, static_cast<unsigned long long>(o.events), r.seconds,
+        r.seconds > 0 ? n / r.seconds : 0.0, static_cast<unsigned long long>(r.fsyncs),
+        static_cast<double>(r.fsyncs) / n, p50, p99, r.drain_seconds);
     return 0;
 }

@@ -101,8 +101,7 @@ int main(int argc, char** argv) try {
             std::cout << "  (not everything settled within 10 s)\n";
         const auto c = update.counters();
         std::cout << "  counters: accepted " << c.accepted << ", delivered " << c.delivered
-                  << ", failed " << c.failed << ", retried attempts " << c.retried_attempts
-                  << '\n';
+                  << ", failed " << c.failed << ", retried attempts " << c.retried_attempts << '\n';
     }
 
     std::size_t delivered = 0, attempts = 0;
@@ -110,8 +109,8 @@ int main(int argc, char** argv) try {
         delivered += d.ok();
         attempts += d.attempts.size();
     }
-    std::cout << "\nsummary: " << delivered << " of " << outcomes.size()
-              << " events delivered in " << attempts << " requests\n";
+    std::cout << "\nsummary: " << delivered << " of " << outcomes.size() << " events delivered in "
+              << attempts << " requests\n";
     return delivered == outcomes.size() ? 0 : 1;
 } catch (const std::exception& e) {
     std::cerr << "webhook_demo: " << e.what() << '\n';

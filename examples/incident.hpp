@@ -31,8 +31,9 @@ struct incident {
     std::optional<std::string> resolution_note;
     std::chrono::system_clock::time_point opened_at;
 };
-BOOST_DESCRIBE_STRUCT(incident, (), (number, short_description, priority, status, caller, tags,
-                                     resolution_note, opened_at))
+BOOST_DESCRIBE_STRUCT(incident, (),
+                      (number, short_description, priority, status, caller, tags, resolution_note,
+                       opened_at))
 
 inline incident sample_incident() {
     return incident{"INC0010023",

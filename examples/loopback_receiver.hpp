@@ -29,11 +29,16 @@ inline std::string basic_user(std::string_view authorization) {
         return {};
     authorization.remove_prefix(scheme.size());
     auto sextet = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
+        if (c >= 'A' && c <= 'Z')
+            return c - 'A';
+        if (c >= 'a' && c <= 'z')
+            return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+            return c - '0' + 52;
+        if (c == '+')
+            return 62;
+        if (c == '/')
+            return 63;
         return -1;
     };
     std::string decoded;
@@ -118,8 +123,8 @@ private:
                 }
                 std::cout << "  receiver: " << request.method_string() << ' ' << request.target()
                           << "  webhook-id=" << request["webhook-id"]
-                          << "  user=" << basic_user(request[http::field::authorization])
-                          << "  -> " << status << "\n            " << request.body() << '\n';
+                          << "  user=" << basic_user(request[http::field::authorization]) << "  -> "
+                          << status << "\n            " << request.body() << '\n';
             }
             http::response<http::empty_body> response{static_cast<http::status>(status), 11};
             response.keep_alive(request.keep_alive());

@@ -24,7 +24,8 @@ int main(int argc, char** argv) try {
     std::cout << "outcome: " << r.status << ", id " << r.id << '\n';
     for (const auto& a : r.attempts)
         std::cout << "  " << (a.error ? a.error.message() : "HTTP " + std::to_string(a.status))
-                  << " in " << std::chrono::duration_cast<std::chrono::milliseconds>(a.elapsed).count()
+                  << " in "
+                  << std::chrono::duration_cast<std::chrono::milliseconds>(a.elapsed).count()
                   << " ms" << (a.body_excerpt.empty() ? "" : ": " + a.body_excerpt) << '\n';
     return r.ok() ? 0 : 1;
 } catch (const std::exception& e) {

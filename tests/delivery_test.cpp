@@ -209,8 +209,8 @@ BOOST_AUTO_TEST_CASE(a_printed_delivery_says_what_happened_last) {
     d.attempts[2] = {};
     d.attempts[2].error = make_error_code(boost::system::errc::timed_out);
     d.error = d.attempts[2].error;
-    BOOST_TEST(printed(d) == "00000000000000000000000001 failed after 3 attempts: " +
-                                 d.error.message());
+    BOOST_TEST(printed(d) ==
+               "00000000000000000000000001 failed after 3 attempts: " + d.error.message());
 
     d.attempts.resize(1);
     d.attempts[0] = {};

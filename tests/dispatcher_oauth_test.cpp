@@ -43,7 +43,9 @@ step token(std::string value, int expires_in = 3600) {
     return s;
 }
 
-bool is_token_request(const sent_request& r) { return r.request.target() == "/oauth/token"; }
+bool is_token_request(const sent_request& r) {
+    return r.request.target() == "/oauth/token";
+}
 
 std::size_t token_requests(const script& s) {
     std::size_t n = 0;
@@ -98,8 +100,8 @@ BOOST_AUTO_TEST_CASE(client_credentials_can_go_in_the_body_with_an_audience) {
 BOOST_AUTO_TEST_CASE(the_token_is_kept_until_the_skew_before_it_expires) {
     test_dispatcher d{oauth_endpoint()}; // refresh_skew 60 s
     auto& log = d.transport().log();
-    log.push({token("tok-1", 120), step::ok(200), step::ok(200), token("tok-2", 120),
-              step::ok(200)});
+    log.push(
+        {token("tok-1", 120), step::ok(200), step::ok(200), token("tok-2", 120), step::ok(200)});
     BOOST_TEST(d.send(inc001).ok());
     manual_clock::advance(59s); // 1 s before 120 - 60
     BOOST_TEST(d.send(inc001).ok());
@@ -213,7 +215,7 @@ BOOST_AUTO_TEST_CASE(a_token_response_that_is_not_a_bearer_token_is_a_failure_wi
         BOOST_REQUIRE(r.attempts.size() == 1u);
         BOOST_TEST(r.attempts[0].error == webhook::error::token_request_failed, body);
         BOOST_TEST(r.attempts[0].body_excerpt.empty(), body); // a 2xx body may hold a token
-        BOOST_TEST(log.request_count() == 1u, body);           // the receiver saw nothing
+        BOOST_TEST(log.request_count() == 1u, body);          // the receiver saw nothing
     }
 }
 
@@ -249,9 +251,8 @@ BOOST_AUTO_TEST_CASE(end_to_end_with_the_token_endpoint_of_a_receiver) {
     webhook::endpoint e;
     e.url = receiver.url("/hook");
     e.data_location = webhook::data_path("root/result");
-    e.authentication = webhook::oauth2_client_credentials{.token_url = receiver.url("/token"),
-                                                          .client_id = "client",
-                                                          .client_secret = "secret"};
+    e.authentication = webhook::oauth2_client_credentials{
+        .token_url = receiver.url("/token"), .client_id = "client", .client_secret = "secret"};
     webhook::dispatcher d{e};
     for (int i = 0; i < 3; ++i) {
         const auto r = d.send(inc001);
@@ -281,9 +282,8 @@ BOOST_AUTO_TEST_CASE(end_to_end_a_token_endpoint_that_is_down_fails_clearly) {
     webhook::endpoint e;
     e.url = receiver.url("/hook");
     e.retry = webhook::retry_policy::fixed_schedule({10ms});
-    e.authentication = webhook::oauth2_client_credentials{.token_url = receiver.url("/token"),
-                                                          .client_id = "client",
-                                                          .client_secret = "secret"};
+    e.authentication = webhook::oauth2_client_credentials{
+        .token_url = receiver.url("/token"), .client_id = "client", .client_secret = "secret"};
     webhook::dispatcher d{e};
     const auto r = d.send(inc001);
     BOOST_TEST(r.error == webhook::error::token_request_failed);

@@ -116,7 +116,8 @@ BOOST_AUTO_TEST_CASE(posted_events_over_tls_are_all_delivered_on_kept_alive_conn
     o.private_key_pem = pki.server_key;
     test_receiver receiver(o);
     auto e = endpoint_for(receiver, http::verb::post, "/hook");
-    e.url = "https://localhost:" + receiver.url("/hook").substr(receiver.url("/hook").rfind(':') + 1);
+    e.url =
+        "https://localhost:" + receiver.url("/hook").substr(receiver.url("/hook").rfind(':') + 1);
     e.tls.ca_file = webhook::test::write_temp_file(pki.ca_cert, ".pem");
     e.max_in_flight = 2;
     std::atomic<int> delivered{0};

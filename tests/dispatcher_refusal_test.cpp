@@ -33,13 +33,16 @@ namespace {
 
 /// The entry points: `send`, `async_send` with each kind of completion token, `post`.
 enum class entry { send, async_callback, async_future, async_deferred, async_awaitable, post };
-constexpr std::array every_entry{entry::send,           entry::async_callback,
-                                 entry::async_future,   entry::async_deferred,
-                                 entry::async_awaitable, entry::post};
+constexpr std::array every_entry{entry::send,           entry::async_callback,  entry::async_future,
+                                 entry::async_deferred, entry::async_awaitable, entry::post};
 
 const char* name(entry e) {
-    constexpr std::array names{"send",           "async_send(callback)", "async_send(use_future)",
-                               "async_send(deferred)", "async_send(use_awaitable)", "post"};
+    constexpr std::array names{"send",
+                               "async_send(callback)",
+                               "async_send(use_future)",
+                               "async_send(deferred)",
+                               "async_send(use_awaitable)",
+                               "post"};
     return names[static_cast<std::size_t>(e)];
 }
 
@@ -202,7 +205,7 @@ BOOST_AUTO_TEST_CASE(bad_event_headers_are_rejected_through_every_entry_point) {
         {{"content-length", "0"}, webhook::error::reserved_header},
         {{"webhook-id", "forged"}, webhook::error::reserved_header},
         {{"Authorization", "Bearer x"}, webhook::error::reserved_header}, // Basic is configured
-        {{"X-Api-Key", "other"}, webhook::error::reserved_header},       // the endpoint's own
+        {{"X-Api-Key", "other"}, webhook::error::reserved_header},        // the endpoint's own
         {{"Bad Name", "x"}, webhook::error::invalid_header_name},
         {{"", "x"}, webhook::error::invalid_header_name},
         {{"X-Tenant", "a\r\nHost: evil.test"}, webhook::error::invalid_header_value},

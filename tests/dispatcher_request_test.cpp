@@ -47,8 +47,7 @@ BOOST_AUTO_TEST_CASE(an_events_own_headers_go_with_it_only_through_every_entry_p
     const auto sent = d.transport().log().requests();
     BOOST_REQUIRE(sent.size() == 4u);
     BOOST_TEST(all_of(sent[0].request, "X-Tenant") == std::vector<std::string>{"acme"});
-    BOOST_TEST(all_of(sent[0].request, "X-Event-Type") ==
-               std::vector<std::string>{"incident.new"});
+    BOOST_TEST(all_of(sent[0].request, "X-Event-Type") == std::vector<std::string>{"incident.new"});
     BOOST_TEST(all_of(sent[1].request, "X-Tenant").empty()); // the next event has none
     BOOST_TEST(all_of(sent[1].request, "X-Event-Type").empty());
     BOOST_TEST(all_of(sent[2].request, "X-Tenant") == std::vector<std::string>{"globex"});
@@ -205,8 +204,7 @@ BOOST_AUTO_TEST_CASE(the_outcome_says_what_happened_last) {
     const auto refused = outcome_of(step::fail(boost::asio::error::connection_refused));
     BOOST_TEST(refused.error == boost::asio::error::connection_refused);
     BOOST_TEST(to_string(refused) == std::string(refused.id.view()) +
-                                         " failed after 1 attempt: " +
-                                         refused.error.message());
+                                         " failed after 1 attempt: " + refused.error.message());
 
     const auto unavailable = outcome_of(step::ok(503));
     BOOST_TEST(unavailable.error == webhook::error::retries_exhausted);
@@ -228,8 +226,8 @@ BOOST_AUTO_TEST_CASE(the_outcome_says_what_happened_last) {
 BOOST_AUTO_TEST_CASE(after_retries_the_last_attempts_error_is_the_outcomes) {
     test_dispatcher d{make_endpoint()}; // 4 attempts: 1 s, 2 s, 4 s apart
     auto& s = d.transport().log();
-    s.push({step::ok(503), step::ok(503), step::ok(503),
-            step::fail(boost::asio::error::timed_out)});
+    s.push(
+        {step::ok(503), step::ok(503), step::ok(503), step::fail(boost::asio::error::timed_out)});
     auto result = d.async_send(inc001, boost::asio::use_future);
     advance_after(s, 1, 1s);
     advance_after(s, 2, 2s);
@@ -237,8 +235,8 @@ BOOST_AUTO_TEST_CASE(after_retries_the_last_attempts_error_is_the_outcomes) {
     const auto r = result.get();
     BOOST_TEST(r.status == webhook::delivery_status::failed);
     BOOST_TEST(r.error == boost::asio::error::timed_out);
-    BOOST_TEST(to_string(r) == std::string(r.id.view()) + " failed after 4 attempts: " +
-                                   r.error.message());
+    BOOST_TEST(to_string(r) ==
+               std::string(r.id.view()) + " failed after 4 attempts: " + r.error.message());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -70,8 +70,7 @@ BOOST_AUTO_TEST_CASE(standard_webhooks_signatures_verify_with_either_key_of_a_ro
     for (const auto& key : {old_key, new_key}) {
         const auto v = webhook::standard_webhooks_verifier::make({key});
         BOOST_TEST(v.verify(headers, got[0].body, now) == boost::system::error_code(), key);
-        BOOST_TEST(v.verify(headers, got[0].body + " ", now) ==
-                   webhook::error::signature_mismatch);
+        BOOST_TEST(v.verify(headers, got[0].body + " ", now) == webhook::error::signature_mismatch);
     }
     BOOST_TEST(headers["webhook-id"] == *got[0].header("webhook-id"));
 }
@@ -96,10 +95,12 @@ BOOST_AUTO_TEST_CASE(every_attempt_is_signed_anew_and_a_gzip_body_is_signed_as_s
         BOOST_TEST(*req.header("Content-Encoding") == "gzip");
         const auto headers = fields_of(req);
         const auto stamp = std::stoll(std::string(headers["webhook-timestamp"]));
-        BOOST_TEST(stamp >= std::chrono::duration_cast<std::chrono::seconds>(
-                                before.time_since_epoch()).count());
-        BOOST_TEST(stamp <= std::chrono::duration_cast<std::chrono::seconds>(
-                                after.time_since_epoch()).count());
+        BOOST_TEST(
+            stamp >=
+            std::chrono::duration_cast<std::chrono::seconds>(before.time_since_epoch()).count());
+        BOOST_TEST(
+            stamp <=
+            std::chrono::duration_cast<std::chrono::seconds>(after.time_since_epoch()).count());
         // The compressed bytes, as they came off the wire, are what was signed.
         BOOST_TEST(v.verify(headers, req.body, after) == boost::system::error_code());
     }
@@ -178,7 +179,7 @@ BOOST_AUTO_TEST_CASE(no_error_text_or_printed_form_contains_a_secret) {
     for (const auto& auth : std::vector<webhook::authentication>{
              webhook::basic_auth{"u", "PASSWORD-MARK-1\n"}, webhook::bearer_auth{"TOKEN-MARK-2 x"},
              webhook::oauth2_client_credentials{.token_url = "login",
-                                                .client_secret = "CLIENT-SECRET-MARK-4\r"}}) {
+             .client_secret = "CLIENT-SECRET-MARK-4\r"}}) {
         webhook::endpoint e;
         e.url = "http://hooks.example.com/in";
         e.authentication = auth;
@@ -210,9 +211,9 @@ BOOST_AUTO_TEST_CASE(no_error_text_or_printed_form_contains_a_secret) {
     });
     webhook::endpoint e = endpoint_for(receiver);
     e.retry = webhook::retry_policy::none();
-    e.authentication = webhook::oauth2_client_credentials{
-        .token_url = receiver.url("/token"), .client_id = "c",
-        .client_secret = "CLIENT-SECRET-MARK-4"};
+    e.authentication = webhook::oauth2_client_credentials{.token_url = receiver.url("/token"),
+                                                          .client_id = "c",
+                                                          .client_secret = "CLIENT-SECRET-MARK-4"};
     e.headers = {{"X-Api-Key", "HEADER-MARK-3"}};
     e.signing = webhook::hmac_header_signing{.key = "HMAC-KEY-MARK-5"};
     {

@@ -34,7 +34,8 @@ struct spooled {
 
 std::string body_id(const webhook::http_request& r) {
     const auto at = r.body().find("\"id\":\"");
-    return at == std::string::npos ? "" : r.body().substr(at + 6, r.body().find('"', at + 6) - at - 6);
+    return at == std::string::npos ? ""
+                                   : r.body().substr(at + 6, r.body().find('"', at + 6) - at - 6);
 }
 
 } // namespace
@@ -235,7 +236,7 @@ BOOST_AUTO_TEST_CASE(while_the_circuit_is_open_spooled_events_wait_and_none_fail
     BOOST_TEST(c.failed == 0u);
     BOOST_TEST(c.circuit == webhook::circuit_state::open);
     BOOST_TEST(f.spool->held().size() == 5u); // all still in the spool
-    manual_clock::advance(29s); // the probe goes, succeeds, and the rest follow
+    manual_clock::advance(29s);               // the probe goes, succeeds, and the rest follow
     BOOST_TEST(d.flush(10s));
     c = d.counters();
     BOOST_TEST(c.delivered == 5u);

@@ -129,11 +129,16 @@ BOOST_AUTO_TEST_CASE(retryable_statuses_are_retried_on_schedule_with_the_same_id
 }
 
 BOOST_AUTO_TEST_CASE(every_retryable_outcome_class_is_retried) {
-    const std::vector<step> retryable{
-        step::ok(408), step::ok(425), step::ok(429), step::ok(500), step::ok(502),
-        step::ok(503), step::ok(504), step::ok(599),
-        step::fail(boost::beast::error::timeout),
-        step::fail(boost::asio::error::connection_refused)};
+    const std::vector<step> retryable{step::ok(408),
+                                      step::ok(425),
+                                      step::ok(429),
+                                      step::ok(500),
+                                      step::ok(502),
+                                      step::ok(503),
+                                      step::ok(504),
+                                      step::ok(599),
+                                      step::fail(boost::beast::error::timeout),
+                                      step::fail(boost::asio::error::connection_refused)};
     for (const auto& first : retryable) {
         test_dispatcher d{make_endpoint()};
         auto& s = d.transport().log();
@@ -233,9 +238,9 @@ BOOST_AUTO_TEST_CASE(an_open_circuit_holds_events_back_until_one_probe_succeeds)
     BOOST_REQUIRE(sent.size() == 4u);
     BOOST_TEST((sent[2].at - sent[1].at) == manual_clock::duration(10s));
     BOOST_TEST(sent[3].request.body().find("\"B\"") != std::string::npos);
-    BOOST_TEST(changes == (std::vector<webhook::circuit_state>{
-                              webhook::circuit_state::open, webhook::circuit_state::half_open,
-                              webhook::circuit_state::closed}),
+    BOOST_TEST(changes == (std::vector<webhook::circuit_state>{webhook::circuit_state::open,
+                                                               webhook::circuit_state::half_open,
+                                                               webhook::circuit_state::closed}),
                boost::test_tools::per_element());
     BOOST_TEST(d.counters().delivered == 2u);
     BOOST_TEST(d.counters().circuit == webhook::circuit_state::closed);
@@ -439,7 +444,7 @@ BOOST_AUTO_TEST_CASE(block_waits_for_room_then_gives_up_at_its_timeout) {
     s.set_default(step::held());
     BOOST_REQUIRE(d.post(inc001));
     BOOST_REQUIRE(s.wait_for_held(1));
-    BOOST_REQUIRE(d.post(inc001)); // queued
+    BOOST_REQUIRE(d.post(inc001));                                    // queued
     BOOST_TEST(d.post(inc001).error() == webhook::error::queue_full); // nobody made room
 
     // A blocked caller goes on as soon as the queue has room.

@@ -305,11 +305,10 @@ BOOST_AUTO_TEST_CASE(tls_files_must_exist_and_open_for_reading) {
 
     e.tls.certificate_file = missing;
     e.tls.private_key_file = files.directory;
-    BOOST_TEST(problems_of(e) ==
-               "tls.certificate_file: cannot read \"" + missing +
-                   "\": No such file or directory\n"
-                   "tls.private_key_file: cannot read \"" + files.directory +
-                   "\": Is a directory");
+    BOOST_TEST(problems_of(e) == "tls.certificate_file: cannot read \"" + missing +
+                                     "\": No such file or directory\n"
+                                     "tls.private_key_file: cannot read \"" +
+                                     files.directory + "\": Is a directory");
     e.tls.certificate_file = files.certificate.path.string();
     e.tls.private_key_file = files.key.path.string();
 
@@ -339,7 +338,7 @@ BOOST_AUTO_TEST_CASE(paths_in_problems_are_escaped_as_valid_utf8) {
     const std::string base = missing_path("");
     endpoint e = minimal();
     const std::pair<std::string, std::string> names[] = {
-        {"a\x80.pem", R"(a\x80.pem)"},       {"a\xE2\x82.pem", R"(a\xE2\x82.pem)"},
+        {"a\x80.pem", R"(a\x80.pem)"},         {"a\xE2\x82.pem", R"(a\xE2\x82.pem)"},
         {"a\xC0\xAF.pem", R"(a\xC0\xAF.pem)"}, {"a\xED\xA0\x80.pem", R"(a\xED\xA0\x80.pem)"},
         {"a\x01\"b.pem", R"(a\x01\x22b.pem)"}, {"café.pem", "café.pem"},
     };
@@ -754,10 +753,12 @@ BOOST_AUTO_TEST_CASE(authentication_types) {
     BOOST_TEST(
         (webhook::load_endpoint(url + R"({"type": "Bearer", "token": "t-1"}})").authentication ==
          webhook::authentication(webhook::bearer_auth{"t-1"})));
-    BOOST_TEST(problems_of(url + R"({"type": "digest"}})") ==
-               R"(authentication.type: must be "none", "basic", "bearer" or "oauth2_client_credentials")");
-    BOOST_TEST(problems_of(url + R"({"username": "u"}})") ==
-               R"(authentication.type: is required: "none", "basic", "bearer" or "oauth2_client_credentials")");
+    BOOST_TEST(
+        problems_of(url + R"({"type": "digest"}})") ==
+        R"(authentication.type: must be "none", "basic", "bearer" or "oauth2_client_credentials")");
+    BOOST_TEST(
+        problems_of(url + R"({"username": "u"}})") ==
+        R"(authentication.type: is required: "none", "basic", "bearer" or "oauth2_client_credentials")");
     BOOST_TEST(problems_of(url + R"("basic"})") ==
                R"(authentication: must be an object with a "type")");
     BOOST_TEST(problems_of(url + R"({"type": "bearer", "password": "p", "tokn": "t"}})") ==
@@ -951,31 +952,31 @@ BOOST_AUTO_TEST_CASE(the_complete_document_of_the_reference_loads) {
                                                                 {"X-Api-Key", "doc-k3y"}}));
     BOOST_TEST(printed(e) ==
                local("url: https://itsm.example.com/api/incidents\n"
-               "method: POST\n"
-               "data_format: json\n"
-               "data_location: root/result\n"
-               "authentication: basic, username \"webhook\", password ***\n"
-               "headers: X-Tenant: ***, X-Api-Key: ***\n"
-               "signing: none\n"
-               "user_agent: \"acme-alerts/2.4\"\n"
-               "timeouts: connect 5s, handshake 5s, request 20s, idle 2m\n"
-               "retry: max_attempts 6, initial_delay 500ms, multiplier 3, max_delay 5m, "
-               "max_total_time 2h, retryable_statuses 408, 429, 500-599\n"
-               "tls: verify the server, ca_file \"/etc/acme/itsm-ca.pem\", ca_directory "
-               "\"/etc/acme/ca.d\", certificate_file \"/etc/acme/client.pem\", "
-               "private_key_file \"/etc/acme/client.key\"\n"
-               "proxy: http://proxy.internal:3128\n"
-               "destinations: any\n"
-               "max_in_flight: 4\n"
-               "ordered: false\n"
-               "queue: capacity 50000, when_full drop_oldest, block_timeout 1s\n"
-               "rate_limit: per_second 20, burst 40\n"
-               "batch: max_events 100, max_bytes 524288, linger 250ms\n"
-               "compression: gzip\n"
-               "max_body_size: 2097152 bytes\n"
-               "max_response_body: 65536 bytes\n"
-               "circuit_breaker: failures 5, cool_down 30s\n"
-               "max_event_age: 6h"));
+                     "method: POST\n"
+                     "data_format: json\n"
+                     "data_location: root/result\n"
+                     "authentication: basic, username \"webhook\", password ***\n"
+                     "headers: X-Tenant: ***, X-Api-Key: ***\n"
+                     "signing: none\n"
+                     "user_agent: \"acme-alerts/2.4\"\n"
+                     "timeouts: connect 5s, handshake 5s, request 20s, idle 2m\n"
+                     "retry: max_attempts 6, initial_delay 500ms, multiplier 3, max_delay 5m, "
+                     "max_total_time 2h, retryable_statuses 408, 429, 500-599\n"
+                     "tls: verify the server, ca_file \"/etc/acme/itsm-ca.pem\", ca_directory "
+                     "\"/etc/acme/ca.d\", certificate_file \"/etc/acme/client.pem\", "
+                     "private_key_file \"/etc/acme/client.key\"\n"
+                     "proxy: http://proxy.internal:3128\n"
+                     "destinations: any\n"
+                     "max_in_flight: 4\n"
+                     "ordered: false\n"
+                     "queue: capacity 50000, when_full drop_oldest, block_timeout 1s\n"
+                     "rate_limit: per_second 20, burst 40\n"
+                     "batch: max_events 100, max_bytes 524288, linger 250ms\n"
+                     "compression: gzip\n"
+                     "max_body_size: 2097152 bytes\n"
+                     "max_response_body: 65536 bytes\n"
+                     "circuit_breaker: failures 5, cool_down 30s\n"
+                     "max_event_age: 6h"));
 }
 
 BOOST_AUTO_TEST_CASE(reserved_header_names_are_refused_in_documents) {
@@ -1029,13 +1030,14 @@ BOOST_AUTO_TEST_CASE(tls_files_are_checked_when_loading) {
                "tls.ca_file: cannot read \"" + missing + "\": No such file or directory");
     const tls_files files;
     BOOST_TEST(problems_of(R"({"url": "https://hooks.example.com/in",
-        "tls": {"ca_file": ")" + files.ca.path.string() + R"(", "certificate_file": ")" +
+        "tls": {"ca_file": ")" +
+                           files.ca.path.string() + R"(", "certificate_file": ")" +
                            files.directory + R"(", "private_key_file": ")" + missing +
-                           R"(\u0001"}})") ==
-               "tls.certificate_file: cannot read \"" + files.directory +
-                   "\": Is a directory\n"
-                   "tls.private_key_file: cannot read \"" + missing +
-                   "\\x01\": No such file or directory");
+                           R"(\u0001"}})") == "tls.certificate_file: cannot read \"" +
+                                                  files.directory +
+                                                  "\": Is a directory\n"
+                                                  "tls.private_key_file: cannot read \"" +
+                                                  missing + "\\x01\": No such file or directory");
 }
 
 BOOST_AUTO_TEST_CASE(user_text_in_problems_is_escaped_as_valid_utf8) {
@@ -1181,15 +1183,16 @@ BOOST_AUTO_TEST_CASE(credentials_over_plain_http_need_loopback_or_the_insecure_o
     e.insecure_allow_credentials_over_http = true;
     BOOST_TEST(problems_of(e) == "valid");
     e.insecure_allow_credentials_over_http = false;
-    for (const char* url : {"http://127.0.0.1:8080/in", "http://127.9.9.9/in", "http://[::1]:80/in",
-                            "http://localhost/in", "http://LOCALHOST:1/in",
-                            "https://hooks.example.com/in"}) {
+    for (const char* url :
+         {"http://127.0.0.1:8080/in", "http://127.9.9.9/in", "http://[::1]:80/in",
+          "http://localhost/in", "http://LOCALHOST:1/in", "https://hooks.example.com/in"}) {
         e.url = url;
         BOOST_TEST(problems_of(e) == "valid", url);
     }
     // No credentials: plain http anywhere is the operator's choice.
     BOOST_TEST(problems_of(endpoint{.url = "http://hooks.example.com/in"}) == "valid");
-    BOOST_TEST(problems_of(R"({"url": "http://10.1.2.3/in", "insecure_allow_credentials_over_http": true,
+    BOOST_TEST(
+        problems_of(R"({"url": "http://10.1.2.3/in", "insecure_allow_credentials_over_http": true,
         "authentication": {"type": "basic", "username": "u", "password": "p"}})") == "loaded");
     BOOST_TEST(problems_of(R"({"url": "http://10.1.2.3/in",
         "authentication": {"type": "basic", "username": "u", "password": "p"}})")
@@ -1257,24 +1260,26 @@ BOOST_AUTO_TEST_CASE(oauth2_client_credentials_problems_name_their_keys) {
                                      "client_secret": "s", "client_authentication": "form"}})") ==
                R"(authentication.client_authentication: must be "basic" or "request_body")");
     endpoint e = minimal();
-    e.authentication = webhook::oauth2_client_credentials{
-        .token_url = "https://l.example.com/t", .client_id = "c\n", .client_secret = "s\r",
-        .refresh_skew = -1s};
+    e.authentication = webhook::oauth2_client_credentials{.token_url = "https://l.example.com/t",
+                                                          .client_id = "c\n",
+                                                          .client_secret = "s\r",
+                                                          .refresh_skew = -1s};
     BOOST_TEST(problems_of(e) == "authentication.client_id: contains a control character\n"
                                  "authentication.client_secret: contains a control character\n"
                                  "authentication.refresh_skew: must not be negative");
 }
 
 BOOST_AUTO_TEST_CASE(signing_loads_both_schemes_with_keys_from_anywhere) {
-    ::setenv("WEBHOOK_TEST_SIGNING_KEY", "whsec_c2VjcmV0LWtleS1udW1iZXItdHdvLWZvci1yb3RhdGlvbg==", 1);
+    ::setenv("WEBHOOK_TEST_SIGNING_KEY",
+             "whsec_c2VjcmV0LWtleS1udW1iZXItdHdvLWZvci1yb3RhdGlvbg==", 1);
     const endpoint standard = webhook::load_endpoint(R"({"url": "https://hooks.example.com/in",
         "signing": {"type": "standard_webhooks",
                     "keys": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
                              {"key_env": "WEBHOOK_TEST_SIGNING_KEY"}]}})");
-    BOOST_TEST((standard.signing ==
-                webhook::signing(webhook::standard_webhooks_signing{
-                    {"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                     "whsec_c2VjcmV0LWtleS1udW1iZXItdHdvLWZvci1yb3RhdGlvbg=="}})));
+    BOOST_TEST(
+        (standard.signing == webhook::signing(webhook::standard_webhooks_signing{
+                                 {"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                                  "whsec_c2VjcmV0LWtleS1udW1iZXItdHdvLWZvci1yb3RhdGlvbg=="}})));
     BOOST_TEST(printed(standard).find("\nsigning: standard_webhooks, keys ***, ***\n") !=
                std::string::npos);
 

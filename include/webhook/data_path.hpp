@@ -86,7 +86,6 @@ private:
     std::size_t prefix_size_ = 0;
 };
 
-
 namespace detail {
 // Called only from a failing constant expression: the compiler names the function.
 void data_location_error_empty_segment();

@@ -74,15 +74,16 @@ public:
     using field = std::pair<std::string, std::string>;
 
     event_headers() = default;
-    event_headers(std::initializer_list<header_view> fields) : fields_(fields.begin(), fields.end()) {}
+    event_headers(std::initializer_list<header_view> fields)
+        : fields_(fields.begin(), fields.end()) {}
     /// Any range of name/value pairs: a `std::vector<header_view>`, a `std::map<std::string,
     /// std::string>`, a `std::span`.
     template <std::ranges::input_range Range>
         requires std::is_convertible_v<std::ranges::range_reference_t<const Range&>, header_view>
-    event_headers(const Range& fields) {
-        for (header_view f : fields)
-            fields_.emplace_back(f);
-    }
+        event_headers(const Range& fields) {
+            for (header_view f : fields)
+                fields_.emplace_back(f);
+        }
 
     std::span<const field> fields() const noexcept { return fields_; }
 

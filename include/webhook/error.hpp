@@ -107,7 +107,8 @@ namespace detail {
 class error_category_impl final : public boost::system::error_category {
 public:
     // A fixed id keeps comparisons working across shared-library boundaries.
-    constexpr error_category_impl() noexcept : boost::system::error_category(0x8e3b6a1f52c0d917ULL) {}
+    constexpr error_category_impl() noexcept
+        : boost::system::error_category(0x8e3b6a1f52c0d917ULL) {}
 
     const char* name() const noexcept override { return "webhook"; }
 

@@ -122,9 +122,10 @@ attempt_class classify(boost::system::error_code ec, int status,
 
     Out-of-range arguments give defined results: `attempts` 0 counts as 1, a negative `elapsed`
     as 0, `random01` is clamped to [0, 1] (NaN counts as 0), and the delay is never negative. */
-std::optional<std::chrono::milliseconds> next_retry_delay(
-    const retry_policy& policy, std::size_t attempts, std::chrono::milliseconds elapsed,
-    std::optional<std::chrono::milliseconds> retry_after, double random01) noexcept;
+std::optional<std::chrono::milliseconds>
+next_retry_delay(const retry_policy& policy, std::size_t attempts,
+                 std::chrono::milliseconds elapsed,
+                 std::optional<std::chrono::milliseconds> retry_after, double random01) noexcept;
 
 } // namespace webhook
 

@@ -12,4 +12,6 @@ struct webhook::json::adapter<vendor::uuid> {
     static std::string to_string(const vendor::uuid&) { return "x"; } // none of the three
 };
 
-int main() { return static_cast<int>(webhook::json::to_string(vendor::uuid{}).size()); }
+int main() {
+    return static_cast<int>(webhook::json::to_string(vendor::uuid{}).size());
+}

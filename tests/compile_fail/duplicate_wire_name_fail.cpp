@@ -1,6 +1,6 @@
 // Two members may not share a wire name.
-#include <webhook/json/serialize.hpp>
 #include <boost/describe.hpp>
+#include <webhook/json/serialize.hpp>
 
 struct event {
     int user_id = 0;
@@ -13,4 +13,6 @@ struct webhook::json::wire_names<event> {
     static constexpr auto policy = naming::camel_case;
 };
 
-int main() { return static_cast<int>(webhook::json::to_string(event{}).size()); }
+int main() {
+    return static_cast<int>(webhook::json::to_string(event{}).size());
+}

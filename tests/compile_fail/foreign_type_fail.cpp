@@ -1,7 +1,7 @@
 // A type with neither a description nor a webhook::json::adapter cannot be written: the error
 // names it and says how to make it writable.
-#include <webhook/json/serialize.hpp>
 #include <boost/describe.hpp>
+#include <webhook/json/serialize.hpp>
 
 namespace vendor {
 struct uuid {
@@ -15,4 +15,6 @@ struct event {
 };
 BOOST_DESCRIBE_STRUCT(event, (), (id, correlation))
 
-int main() { return static_cast<int>(webhook::json::to_string(event{}).size()); }
+int main() {
+    return static_cast<int>(webhook::json::to_string(event{}).size());
+}

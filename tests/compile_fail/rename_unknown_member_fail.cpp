@@ -1,6 +1,6 @@
 // A rename must name a member of the struct.
-#include <webhook/json/serialize.hpp>
 #include <boost/describe.hpp>
+#include <webhook/json/serialize.hpp>
 
 struct event {
     int id = 0;
@@ -12,4 +12,6 @@ struct webhook::json::wire_names<event> {
     static constexpr rename renames[] = {{"identifier", "ID"}};
 };
 
-int main() { return static_cast<int>(webhook::json::to_string(event{}).size()); }
+int main() {
+    return static_cast<int>(webhook::json::to_string(event{}).size());
+}

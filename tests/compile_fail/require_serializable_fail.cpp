@@ -17,4 +17,6 @@ std::size_t send(const Event& event) {
     }
 }
 
-int main() { return static_cast<int>(send(plain_struct{})); }
+int main() {
+    return static_cast<int>(send(plain_struct{}));
+}

@@ -1,7 +1,7 @@
 // A map whose key is a struct cannot be a JSON object.
-#include <webhook/json/serialize.hpp>
 #include <boost/describe.hpp>
 #include <map>
+#include <webhook/json/serialize.hpp>
 
 struct key {
     int id = 0;
@@ -9,4 +9,6 @@ struct key {
 };
 BOOST_DESCRIBE_STRUCT(key, (), (id))
 
-int main() { return static_cast<int>(webhook::json::to_string(std::map<key, int>{}).size()); }
+int main() {
+    return static_cast<int>(webhook::json::to_string(std::map<key, int>{}).size());
+}

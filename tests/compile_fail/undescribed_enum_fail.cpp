@@ -3,4 +3,6 @@
 
 enum class plain_enum { a, b };
 
-int main() { return static_cast<int>(webhook::json::to_string(plain_enum::a).size()); }
+int main() {
+    return static_cast<int>(webhook::json::to_string(plain_enum::a).size());
+}

@@ -5,4 +5,6 @@ struct plain_struct {
     int id = 0;
 };
 
-int main() { return static_cast<int>(webhook::json::to_string(plain_struct{}).size()); }
+int main() {
+    return static_cast<int>(webhook::json::to_string(plain_struct{}).size());
+}

@@ -1,4 +1,6 @@
 // Wide characters are not converted silently.
 #include <webhook/json/serialize.hpp>
 
-int main() { return static_cast<int>(webhook::json::to_string(L'x').size()); }
+int main() {
+    return static_cast<int>(webhook::json::to_string(L'x').size());
+}

@@ -56,7 +56,9 @@ wd::attempt_answer status(int code, std::optional<std::chrono::milliseconds> ret
     return {{}, code, retry_after, 0.5};
 }
 
-wd::attempt_answer failure(boost::system::error_code ec) { return {ec, 0, {}, 0.5}; }
+wd::attempt_answer failure(boost::system::error_code ec) {
+    return {ec, 0, {}, 0.5};
+}
 
 webhook::circuit_breaker_options opens_after(std::size_t failures, std::chrono::milliseconds cool) {
     webhook::circuit_breaker_options o;
@@ -192,21 +194,35 @@ BOOST_AUTO_TEST_CASE(every_status_and_error_gets_the_action_its_class_calls_for)
                 const bool last = answered_before == 3;
                 switch (verdict) {
                 case webhook::attempt_class::delivered:
-                    BOOST_TEST((a.step == step::settle && a.status == webhook::delivery_status::delivered && !a.error), code);
+                    BOOST_TEST((a.step == step::settle &&
+                                a.status == webhook::delivery_status::delivered && !a.error),
+                               code);
                     break;
                 case webhook::attempt_class::gone:
-                    BOOST_TEST((a.step == step::settle && a.status == webhook::delivery_status::gone), code);
+                    BOOST_TEST(
+                        (a.step == step::settle && a.status == webhook::delivery_status::gone),
+                        code);
                     BOOST_TEST(a.error == webhook::error::endpoint_gone);
                     break;
                 case webhook::attempt_class::permanent:
-                    BOOST_TEST((a.step == step::settle && a.status == webhook::delivery_status::failed), code);
-                    BOOST_TEST(a.error == (ec ? ec : make_error_code(webhook::error::rejected_by_receiver)), code);
+                    BOOST_TEST(
+                        (a.step == step::settle && a.status == webhook::delivery_status::failed),
+                        code);
+                    BOOST_TEST(
+                        a.error ==
+                            (ec ? ec : make_error_code(webhook::error::rejected_by_receiver)),
+                        code);
                     BOOST_TEST(!a.retry_delay);
                     break;
                 case webhook::attempt_class::retryable:
                     if (last) {
-                        BOOST_TEST((a.step == step::settle && a.status == webhook::delivery_status::failed), code);
-                        BOOST_TEST(a.error == (ec ? ec : make_error_code(webhook::error::retries_exhausted)), code);
+                        BOOST_TEST((a.step == step::settle &&
+                                    a.status == webhook::delivery_status::failed),
+                                   code);
+                        BOOST_TEST(
+                            a.error ==
+                                (ec ? ec : make_error_code(webhook::error::retries_exhausted)),
+                            code);
                         BOOST_TEST(!a.retry_delay);
                     } else {
                         BOOST_TEST((a.step == step::wait), code);
@@ -250,7 +266,8 @@ BOOST_AUTO_TEST_CASE(retry_after_and_the_total_time_are_honoured) {
     BOOST_TEST(over.error == webhook::error::retries_exhausted);
 }
 
-BOOST_AUTO_TEST_CASE(the_first_401_of_an_oauth_request_fetches_a_new_token_at_once_the_second_fails) {
+BOOST_AUTO_TEST_CASE(
+    the_first_401_of_an_oauth_request_fetches_a_new_token_at_once_the_second_fails) {
     endpoint_parts p;
     p.tokens.emplace(60s);
     state s = fresh();
@@ -284,10 +301,12 @@ BOOST_AUTO_TEST_CASE(a_401_without_oauth_is_a_refusal) {
 BOOST_AUTO_TEST_CASE(a_failed_token_request_is_retried_and_a_refused_token_url_fails_at_once) {
     endpoint_parts p;
     state s = fresh();
-    const auto again = wd::after_answer(p.context(), s, failure(webhook::error::token_request_failed), t0);
+    const auto again =
+        wd::after_answer(p.context(), s, failure(webhook::error::token_request_failed), t0);
     BOOST_TEST((again.step == step::wait));
     state t = fresh();
-    const auto refused = wd::after_answer(p.context(), t, failure(webhook::error::address_not_allowed), t0);
+    const auto refused =
+        wd::after_answer(p.context(), t, failure(webhook::error::address_not_allowed), t0);
     BOOST_TEST((refused.step == step::settle));
     BOOST_TEST(refused.error == webhook::error::address_not_allowed);
 }

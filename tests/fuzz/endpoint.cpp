@@ -130,8 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                      std::nullopt, r);
             FUZZ_CHECK(!d || d->count() >= 0);
             const auto with_header = webhook::next_retry_delay(
-                e.retry, n, std::chrono::milliseconds{1000},
-                std::chrono::milliseconds{120'000}, r);
+                e.retry, n, std::chrono::milliseconds{1000}, std::chrono::milliseconds{120'000}, r);
             FUZZ_CHECK(!with_header || with_header->count() >= 0);
         }
     return 0;

@@ -58,12 +58,12 @@ struct session : std::enable_shared_from_this<session> {
     ~session() { --server->sessions; }
 
     void start() {
-        asio::async_read_until(socket, asio::dynamic_buffer(request), request_body,
-                               [self = shared_from_this()](boost::system::error_code ec,
-                                                           std::size_t) {
-                                   if (!ec)
-                                       self->answer();
-                               });
+        asio::async_read_until(
+            socket, asio::dynamic_buffer(request), request_body,
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                if (!ec)
+                    self->answer();
+            });
     }
 
     void answer() {
@@ -77,12 +77,12 @@ struct session : std::enable_shared_from_this<session> {
     }
 
     void drain() {
-        socket.async_read_some(asio::buffer(scratch),
-                               [self = shared_from_this()](boost::system::error_code ec,
-                                                           std::size_t) {
-                                   if (!ec)
-                                       self->drain();
-                               });
+        socket.async_read_some(
+            asio::buffer(scratch),
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                if (!ec)
+                    self->drain();
+            });
     }
 
     tcp::socket socket;
@@ -177,7 +177,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         };
         if (!send().ec)
             send();
-    } // closes the idle connections
+    }                             // closes the idle connections
     while (server->sessions != 0) // each ends when its client has closed
         ioc.run_one();
     ioc.poll(); // cancelled timers

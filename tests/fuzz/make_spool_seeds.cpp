@@ -23,7 +23,8 @@ namespace {
 
 webhook::spool_record record(std::uint64_t n) {
     webhook::spool_record r;
-    r.created = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'000 + n));
+    r.created =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'000 + n));
     if (n % 2 == 1)
         r.id = webhook::event_id(r.created, n, n * 7919);
     r.endpoint = "https://example.com/hooks/{tenant}";

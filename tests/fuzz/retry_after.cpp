@@ -92,8 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::int64_t date_s = 0;
     if (imf_fixdate_seconds(v, date_s)) {
         // ceil(date - now) in milliseconds, at least 0.
-        const auto now_ms_floor =
-            std::chrono::floor<milliseconds>(now.time_since_epoch()).count();
+        const auto now_ms_floor = std::chrono::floor<milliseconds>(now.time_since_epoch()).count();
         const std::int64_t expected = date_s * 1000 - now_ms_floor;
         FUZZ_CHECK(delay->count() == (expected > 0 ? expected : 0));
     }

@@ -48,8 +48,8 @@ const std::string whsk = "whsk_" + d::base64_encode(ed25519_seed());
 const std::string hmac_key_text = "It's a Secret to Everybody";
 
 struct fixture {
-    webhook::standard_webhooks_verifier standard =
-        webhook::standard_webhooks_verifier::make({whsec, webhook::standard_webhooks_public_key(whsk)});
+    webhook::standard_webhooks_verifier standard = webhook::standard_webhooks_verifier::make(
+        {whsec, webhook::standard_webhooks_public_key(whsk)});
     webhook::request_signer standard_signer =
         webhook::request_signer::make(webhook::standard_webhooks_signing{{whsec, whsk}});
     d::hmac_key v1 = *d::hmac_key::make("SHA256", *d::base64_decode(whsec.substr(6)));

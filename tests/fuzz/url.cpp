@@ -105,9 +105,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ec == webhook::error::url_placeholder_dot_segment)
         return 0; // the template's own dots around a value can make a dot segment: refused
     FUZZ_CHECK(!ec);
-    const auto expanded =
-        webhook::endpoint_url::parse(scheme_of(tpl->origin()) + std::string(tpl->host_header()) +
-                                     target);
+    const auto expanded = webhook::endpoint_url::parse(scheme_of(tpl->origin()) +
+                                                       std::string(tpl->host_header()) + target);
     FUZZ_CHECK(expanded);
     FUZZ_CHECK(expanded->origin() == tpl->origin());
     FUZZ_CHECK(expanded->target() == target);

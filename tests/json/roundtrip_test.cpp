@@ -49,8 +49,9 @@ struct sample {
     std::vector<inner> children;
     friend bool operator==(const sample&, const sample&) = default;
 };
-BOOST_DESCRIBE_STRUCT(sample, (), (text, signed_value, unsigned_value, flag, severity, list,
-                                   attributes, note, either, children))
+BOOST_DESCRIBE_STRUCT(sample, (),
+                      (text, signed_value, unsigned_value, flag, severity, list, attributes, note,
+                       either, children))
 
 } // namespace test
 
@@ -162,8 +163,8 @@ tag_invoke(boost::json::value_to_tag<std::variant<std::int64_t, std::string>>,
 
 BOOST_AUTO_TEST_CASE(described_structs_round_trip) {
     rng g(20261128);
-    const webhook::json::write_options keep_nulls{
-        .empty_optional = webhook::json::empty_optional_policy::null};
+    const webhook::json::write_options keep_nulls{.empty_optional =
+                                                      webhook::json::empty_optional_policy::null};
     for (int i = 0; i < iterations; ++i) {
         const test::sample original = random_sample(g);
         const std::string text = webhook::json::to_string(original, keep_nulls);
@@ -267,10 +268,9 @@ void check_time_round_trip(std::chrono::time_point<std::chrono::system_clock, Du
             fraction *= 10;
     }
     BOOST_TEST_REQUIRE(text.substr(pos) == "Z");
-    const auto back = time_point<system_clock, Duration>(
-                          sys_days{year{y} / month{mo} / std::chrono::day{dd}}) +
-                      hours{h} + minutes{mi} + seconds{s} +
-                      duration_cast<Duration>(nanoseconds{fraction});
+    const auto back =
+        time_point<system_clock, Duration>(sys_days{year{y} / month{mo} / std::chrono::day{dd}}) +
+        hours{h} + minutes{mi} + seconds{s} + duration_cast<Duration>(nanoseconds{fraction});
     BOOST_TEST_REQUIRE((back == original), text);
 }
 
@@ -284,12 +284,12 @@ BOOST_AUTO_TEST_CASE(time_points_round_trip) {
     };
     for (int i = 0; i < iterations; ++i) {
         // Microsecond time points cover all of 0000 to 9999; nanosecond ones only 1677 to 2262.
-        const auto within_day_us = microseconds{
-            std::uniform_int_distribution<std::int64_t>(0, 86'400'000'000 - 1)(g)};
+        const auto within_day_us =
+            microseconds{std::uniform_int_distribution<std::int64_t>(0, 86'400'000'000 - 1)(g)};
         check_time_round_trip(time_point<system_clock, microseconds>(random_day(first, last)) +
                               within_day_us);
-        const auto within_day_ns = nanoseconds{
-            std::uniform_int_distribution<std::int64_t>(0, 86'400'000'000'000 - 1)(g)};
+        const auto within_day_ns =
+            nanoseconds{std::uniform_int_distribution<std::int64_t>(0, 86'400'000'000'000 - 1)(g)};
         check_time_round_trip(time_point<system_clock, nanoseconds>(random_day(-106'000, 106'000)) +
                               within_day_ns);
         check_time_round_trip(sys_seconds(random_day(first, last)) +

@@ -137,8 +137,7 @@ template <>
 struct webhook::json::adapter<schema_test::millis_since_epoch> {
     static std::chrono::sys_time<std::chrono::milliseconds>
     convert(const schema_test::millis_since_epoch& m) {
-        return std::chrono::sys_time<std::chrono::milliseconds>(
-            std::chrono::milliseconds(m.count));
+        return std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(m.count));
     }
 };
 

@@ -225,9 +225,8 @@ BOOST_AUTO_TEST_CASE(optional_outside_a_struct_allows_null) {
                R"({"type":"array","items":{"anyOf":[{"type":"boolean"},{"type":"null"}]}})");
     // In a map an empty optional is written as null, whatever the member policy says.
     using optional_by_name = std::map<std::string, std::optional<std::string>>;
-    BOOST_TEST(body_of<optional_by_name>() ==
-               R"({"type":"object","additionalProperties":)"
-               R"({"anyOf":[{"type":"string"},{"type":"null"}]}})");
+    BOOST_TEST(body_of<optional_by_name>() == R"({"type":"object","additionalProperties":)"
+                                              R"({"anyOf":[{"type":"string"},{"type":"null"}]}})");
 }
 
 BOOST_AUTO_TEST_CASE(variant_is_any_of_its_alternatives_in_order) {

@@ -185,8 +185,8 @@ BOOST_AUTO_TEST_CASE(escapes_at_every_position_of_a_word) {
     for (std::size_t at = 0; at < 20; ++at) {
         std::string in(20, 'x');
         in[at] = '"';
-        std::string expected = "\"" + std::string(at, 'x') + "\\\"" + std::string(19 - at, 'x') +
-                               "\"";
+        std::string expected =
+            "\"" + std::string(at, 'x') + "\\\"" + std::string(19 - at, 'x') + "\"";
         BOOST_TEST(to_string(in) == expected);
     }
 }
@@ -206,9 +206,9 @@ BOOST_AUTO_TEST_CASE(non_ascii_utf8_passes_through_unchanged) {
 }
 
 BOOST_AUTO_TEST_CASE(invalid_utf8_is_rejected_by_default) {
-    for (const std::string& bad : {"\x80"s, "\xC0\x80"s, "\xC3"s, "\xC3\x28"s, "\xE0\x80\x80"s,
-                                  "\xED\xA0\x80"s, "\xF4\x90\x80\x80"s, "\xF5\x80\x80\x80"s,
-                                  "\xFF"s, "abcdefgh\xE2\x82"s}) {
+    for (const std::string& bad :
+         {"\x80"s, "\xC0\x80"s, "\xC3"s, "\xC3\x28"s, "\xE0\x80\x80"s, "\xED\xA0\x80"s,
+          "\xF4\x90\x80\x80"s, "\xF5\x80\x80\x80"s, "\xFF"s, "abcdefgh\xE2\x82"s}) {
         BOOST_TEST(write_error(bad) == webhook::error::invalid_utf8);
         BOOST_TEST(write_error(std::vector<std::string>{"fine", bad}) ==
                    webhook::error::invalid_utf8);
@@ -217,7 +217,10 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_is_rejected_by_default) {
 
 BOOST_AUTO_TEST_CASE(invalid_utf8_is_replaced_by_policy) {
     const write_options options{.invalid_utf8 = json::utf8_policy::replace};
-    BOOST_TEST(to_string("a\xFF"s "b", options) == "\"a\xEF\xBF\xBD" "b\"");
+    BOOST_TEST(to_string("a\xFF"s
+                         "b",
+                         options) == "\"a\xEF\xBF\xBD"
+                                     "b\"");
     // Each byte that starts no well-formed sequence becomes one U+FFFD.
     BOOST_TEST(to_string("\xC3\x28"s, options) == "\"\xEF\xBF\xBD(\"");
     BOOST_TEST(to_string(std::string(100, '\x80'), options).size() == 302u);
@@ -292,7 +295,8 @@ BOOST_AUTO_TEST_CASE(empty_struct_is_an_empty_object) {
 
 BOOST_AUTO_TEST_CASE(empty_optional_members_are_omitted_by_default) {
     BOOST_TEST(to_string(test::with_optionals{}) == R"({"middle":1})");
-    BOOST_TEST(to_string(test::with_optionals{1, 2, "z"}) == R"({"first":1,"middle":2,"last":"z"})");
+    BOOST_TEST(to_string(test::with_optionals{1, 2, "z"}) ==
+               R"({"first":1,"middle":2,"last":"z"})");
     BOOST_TEST(to_string(test::with_optionals{std::nullopt, 2, "z"}) ==
                R"({"middle":2,"last":"z"})");
 }
@@ -318,8 +322,7 @@ BOOST_AUTO_TEST_CASE(rfc3339_utc_with_the_fewest_exact_fraction_digits) {
     BOOST_TEST(to_string(day + 3s + 7ns) == R"("2026-11-28T00:00:03.000000007Z")");
     BOOST_TEST(to_string(sys_seconds{} - 1s) == R"("1969-12-31T23:59:59Z")");
     BOOST_TEST(to_string(sys_days{year{0} / 1 / 1}) == R"("0000-01-01T00:00:00Z")");
-    BOOST_TEST(to_string(sys_days{year{9999} / 12 / 31} + 86399s) ==
-               R"("9999-12-31T23:59:59Z")");
+    BOOST_TEST(to_string(sys_days{year{9999} / 12 / 31} + 86399s) == R"("9999-12-31T23:59:59Z")");
     BOOST_TEST(to_string(sys_days{2024y / February / 29}) == R"("2024-02-29T00:00:00Z")");
 }
 
@@ -333,8 +336,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(json_values)
 
 BOOST_AUTO_TEST_CASE(boost_json_values_pass_through) {
-    const boost::json::value v = boost::json::parse(
-        R"({"a":[1,-2,18446744073709551615,1.5,true,null,"s\"q"],"o":{}})");
+    const boost::json::value v =
+        boost::json::parse(R"({"a":[1,-2,18446744073709551615,1.5,true,null,"s\"q"],"o":{}})");
     BOOST_TEST(to_string(v) == R"({"a":[1,-2,18446744073709551615,1.5,true,null,"s\"q"],"o":{}})");
     BOOST_TEST(to_string(v.as_object()) == to_string(v));
     BOOST_TEST(to_string(v.at("a").as_array()) ==

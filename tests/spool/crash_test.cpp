@@ -41,8 +41,9 @@ struct figures {
 figures run_seed(unsigned seed) {
     constexpr std::size_t events = 400;
     constexpr std::size_t kills = 5;
-    const fs::path dir = fs::temp_directory_path() /
-                         ("webhook_crash_" + std::to_string(::getpid()) + "_" + std::to_string(seed));
+    const fs::path dir =
+        fs::temp_directory_path() /
+        ("webhook_crash_" + std::to_string(::getpid()) + "_" + std::to_string(seed));
     fs::remove_all(dir);
     fs::create_directories(dir);
     const fs::path port_file = dir / "port", received_log = dir / "received",

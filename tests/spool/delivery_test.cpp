@@ -38,9 +38,9 @@ BOOST_DESCRIBE_STRUCT(reading, (), (number, note))
 
 /// A fresh directory, removed with everything in it at the end of the test.
 struct scratch_dir {
-    fs::path path = fs::temp_directory_path() /
-                    ("webhook_spool_delivery_" + std::to_string(::getpid()) + "_" +
-                     std::to_string(counter++));
+    fs::path path =
+        fs::temp_directory_path() /
+        ("webhook_spool_delivery_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     scratch_dir() {
         fs::remove_all(path);
         fs::create_directories(path);
@@ -161,7 +161,8 @@ BOOST_AUTO_TEST_CASE(a_receiver_outage_delays_but_loses_nothing_and_keeps_the_or
     BOOST_TEST(spool->stats().unacked == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(a_spooled_backlog_of_100000_events_keeps_memory_bounded_and_disk_is_reclaimed) {
+BOOST_AUTO_TEST_CASE(
+    a_spooled_backlog_of_100000_events_keeps_memory_bounded_and_disk_is_reclaimed) {
     scratch_dir dir;
     webhook::file_spool_options so;
     so.durability = webhook::durability::no_fsync; // memory is measured here, not durability
@@ -175,7 +176,7 @@ BOOST_AUTO_TEST_CASE(a_spooled_backlog_of_100000_events_keeps_memory_bounded_and
     webhook::basic_dispatcher<gated_transport> d{e, o};
 
     const std::string note(1'000, 'x'); // 100,000 of these in memory would be > 100 MB
-    for (int i = 0; i < 2'000; ++i) // warm-up: buffers, queue and slots at their full size
+    for (int i = 0; i < 2'000; ++i)     // warm-up: buffers, queue and slots at their full size
         BOOST_REQUIRE(d.post(reading{i, note}));
     const std::size_t before = resident_kib();
     for (int i = 2'000; i < 100'000; ++i)

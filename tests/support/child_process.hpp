@@ -64,8 +64,10 @@ public:
     }
     /// Waits (bounded) for the exit; the exit code, or -1 if it did not end normally in time.
     int wait(std::chrono::seconds limit) {
-        for (auto until = std::chrono::steady_clock::now() + limit; running() && std::chrono::steady_clock::now() < until;)
-            std::this_thread::sleep_for(std::chrono::milliseconds(5)); // a child process has no clock of ours to drive
+        for (auto until = std::chrono::steady_clock::now() + limit;
+             running() && std::chrono::steady_clock::now() < until;)
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(5)); // a child process has no clock of ours to drive
         if (running())
             return -1;
         return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -1;

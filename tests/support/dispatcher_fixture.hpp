@@ -78,7 +78,6 @@ inline void advance_after(script& s, std::size_t n, manual_clock::duration d) {
     manual_clock::advance(d);
 }
 
-
 } // namespace webhook::test
 
 #endif

@@ -103,8 +103,7 @@ class shared_memory_spool : public memory_spool {
 public:
     static constexpr bool shared = true;
 
-    boost::system::error_code read(std::uint64_t, std::size_t max,
-                                   std::vector<spool_record>& out) {
+    boost::system::error_code read(std::uint64_t, std::size_t max, std::vector<spool_record>& out) {
         std::vector<spool_record> all;
         if (const auto ec = memory_spool::read(0, std::size_t(-1), all)) {
             out.clear();

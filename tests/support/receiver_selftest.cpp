@@ -46,7 +46,7 @@ using webhook::test::test_receiver;
 using clock_type = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-constexpr auto io_limit = 2s;     // any one client operation
+constexpr auto io_limit = 2s;       // any one client operation
 constexpr auto wait_limit = 2000ms; // any wait on the server thread
 constexpr auto tuple = net::as_tuple(net::use_awaitable);
 
@@ -83,8 +83,8 @@ net::awaitable<void> send(Stream& s, std::string bytes) {
 
 // Reads one response; the error comes back instead of being thrown.
 template <class Stream>
-net::awaitable<std::pair<error_code, response_type>>
-receive(Stream& s, beast::flat_buffer& buffer, std::uint64_t body_limit = 8u << 20) {
+net::awaitable<std::pair<error_code, response_type>> receive(Stream& s, beast::flat_buffer& buffer,
+                                                             std::uint64_t body_limit = 8u << 20) {
     http::response_parser<http::string_body> parser;
     parser.body_limit(body_limit);
     beast::get_lowest_layer(s).expires_after(io_limit);
@@ -93,8 +93,7 @@ receive(Stream& s, beast::flat_buffer& buffer, std::uint64_t body_limit = 8u << 
 }
 
 template <class Stream>
-net::awaitable<response_type> exchange(Stream& s, beast::flat_buffer& buffer,
-                                       std::string request) {
+net::awaitable<response_type> exchange(Stream& s, beast::flat_buffer& buffer, std::string request) {
     co_await send(s, std::move(request));
     auto [ec, res] = co_await receive(s, buffer);
     if (ec)
@@ -124,7 +123,9 @@ net::awaitable<beast::tcp_stream> connect_tcp(const tcp::endpoint& endpoint) {
     co_return std::move(s);
 }
 
-tcp::endpoint loopback(unsigned short port) { return {net::ip::address_v4::loopback(), port}; }
+tcp::endpoint loopback(unsigned short port) {
+    return {net::ip::address_v4::loopback(), port};
+}
 
 ssl::context client_context(const std::string& ca_pem, const std::string& cert_pem = {},
                             const std::string& key_pem = {}) {
@@ -218,7 +219,7 @@ bool chains_to(const std::string& leaf_pem, const std::string& ca_pem, int purpo
     std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(),
                                                                   &X509_STORE_free);
     std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
-                                                                       &X509_STORE_CTX_free);
+                                                                        &X509_STORE_CTX_free);
     X509_STORE_add_cert(store.get(), ca.get());
     X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), nullptr);
     X509_STORE_CTX_set_purpose(ctx.get(), purpose);
@@ -246,8 +247,8 @@ BOOST_AUTO_TEST_CASE(certificates_chain_and_name_as_intended) {
     BOOST_TEST(!chains_to(pki.server_cert, pki.ca_cert, X509_PURPOSE_SSL_CLIENT));
     BOOST_TEST(!chains_to(pki.client_cert, pki.ca_cert, X509_PURPOSE_SSL_SERVER));
     BOOST_TEST(!chains_to(pki.untrusted_server_cert, pki.ca_cert, X509_PURPOSE_SSL_SERVER));
-    BOOST_TEST(chains_to(pki.untrusted_server_cert, pki.untrusted_ca_cert,
-                         X509_PURPOSE_SSL_SERVER));
+    BOOST_TEST(
+        chains_to(pki.untrusted_server_cert, pki.untrusted_ca_cert, X509_PURPOSE_SSL_SERVER));
 
     auto server = parse_cert(pki.server_cert);
     BOOST_TEST(X509_check_host(server.get(), "localhost", 0, 0, nullptr) == 1);
@@ -309,12 +310,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(records_the_request_as_sent, Mode, modes) {
     BOOST_TEST(r.body == R"({"hello":"x"})");
     BOOST_TEST(r.connection == 1u);
     BOOST_TEST(r.client_cert_subject.empty());
-    const webhook::test::header_list expected{{"Host", "127.0.0.1"},
-                                              {"X-Mixed-Case", "Value"},
-                                              {"content-type", "application/json"},
-                                              {"X-Repeated", "1"},
-                                              {"X-Repeated", "2"},
-                                              {"Content-Length", "13"}};
+    const webhook::test::header_list expected{
+        {"Host", "127.0.0.1"}, {"X-Mixed-Case", "Value"}, {"content-type", "application/json"},
+        {"X-Repeated", "1"},   {"X-Repeated", "2"},       {"Content-Length", "13"}};
     BOOST_TEST((r.headers == expected));
     BOOST_TEST(r.header("CONTENT-TYPE").value_or("") == "application/json");
     BOOST_TEST(!r.header("Authorization").has_value());
@@ -402,11 +400,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(plays_the_script_then_the_default, Mode, modes) {
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(handler_hook_answers_default_requests, Mode, modes) {
     test_receiver receiver(Mode::options());
-    receiver.set_handler([](const webhook::test::recorded_request& r, webhook::test::response& res) {
-        res.status = 202;
-        res.body = "echo:" + r.body;
-        res.headers.emplace_back("X-Target", r.target);
-    });
+    receiver.set_handler(
+        [](const webhook::test::recorded_request& r, webhook::test::response& res) {
+            res.status = 202;
+            res.body = "echo:" + r.body;
+            res.headers.emplace_back("X-Target", r.target);
+        });
     receiver.push(behaviour::respond(418)); // the script still comes first
     run_client([&]() -> net::awaitable<void> {
         auto s = co_await Mode::connect(receiver.port());
@@ -607,8 +606,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(after_delays_any_behaviour, Mode, modes) {
 BOOST_AUTO_TEST_CASE_TEMPLATE(stops_promptly_with_busy_connections, Mode, modes) {
     auto receiver = std::make_unique<test_receiver>(Mode::options());
     // The delay is never waited out: stop() cancels its timer, and the bound below shows it.
-    receiver->push({behaviour::never_answer(), behaviour::endless_body(),
-                    behaviour::delay(5s)});
+    receiver->push({behaviour::never_answer(), behaviour::endless_body(), behaviour::delay(5s)});
     run_client([&]() -> net::awaitable<void> {
         auto silent = co_await Mode::connect(receiver->port());
         co_await send(silent, post("/", "1"));
@@ -688,8 +686,8 @@ BOOST_AUTO_TEST_CASE(server_certificate_verifies_for_each_name) {
             auto c = co_await connect_tls(loopback(receiver.port()), trusting_client(), host);
             BOOST_TEST(!c.handshake_error, host << ": " << c.handshake_error.message());
         }
-        auto wrong = co_await connect_tls(loopback(receiver.port()), trusting_client(),
-                                          "example.com");
+        auto wrong =
+            co_await connect_tls(loopback(receiver.port()), trusting_client(), "example.com");
         BOOST_TEST(ERR_GET_REASON(wrong.handshake_error.value()) ==
                    SSL_R_CERTIFICATE_VERIFY_FAILED);
     });

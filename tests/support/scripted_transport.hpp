@@ -115,7 +115,8 @@ public:
     }
 
     /// Waits (bounded) until at least `n` requests have arrived.
-    bool wait_for_requests(std::size_t n, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    bool wait_for_requests(std::size_t n,
+                           std::chrono::milliseconds limit = std::chrono::seconds(10)) {
         std::unique_lock lock(mutex_);
         return changed_.wait_for(lock, limit, [&] { return requests_.size() >= n; });
     }
@@ -176,7 +177,8 @@ public:
     }
     /** Waits (bounded) until `n` answers have been handled by the dispatcher: its retry timer
         is then set, and moving the clock cannot race with it. */
-    bool wait_for_answers(std::size_t n, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    bool wait_for_answers(std::size_t n,
+                          std::chrono::milliseconds limit = std::chrono::seconds(10)) {
         std::unique_lock lock(mutex_);
         return changed_.wait_for(lock, limit, [&] { return answers_ >= n; });
     }
@@ -229,7 +231,8 @@ public:
                 };
                 if (s.hold) {
                     auto shared = std::make_shared<decltype(answer)>(std::move(answer));
-                    script_->hold([ex, shared] { boost::asio::post(ex, [shared] { (*shared)(); }); });
+                    script_->hold(
+                        [ex, shared] { boost::asio::post(ex, [shared] { (*shared)(); }); });
                 } else {
                     boost::asio::post(ex, std::move(answer));
                 }

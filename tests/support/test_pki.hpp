@@ -98,8 +98,8 @@ inline x509_ptr make_certificate(const std::string& common_name, EVP_PKEY* key, 
 
     X509_NAME* subject = X509_get_subject_name(x);
     if (X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                                   -1, -1, 0) != 1)
+                                   reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
+                                   -1, 0) != 1)
         throw_openssl("subject name");
     if (X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : subject) != 1)
         throw_openssl("issuer name");
@@ -160,14 +160,13 @@ inline std::pair<std::string, std::string>
 make_server_pair(const authority& ca, const std::string& common_name,
                  const char* alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1") {
     pkey_ptr key = make_p256_key();
-    x509_ptr cert =
-        make_certificate(common_name, key.get(), ca.cert.get(), ca.key.get(),
-                         {{NID_basic_constraints, "critical,CA:FALSE"},
-                          {NID_key_usage, "critical,digitalSignature"},
-                          {NID_ext_key_usage, "serverAuth"},
-                          {NID_subject_alt_name, alt_names},
-                          {NID_subject_key_identifier, "hash"},
-                          {NID_authority_key_identifier, "keyid:always"}});
+    x509_ptr cert = make_certificate(common_name, key.get(), ca.cert.get(), ca.key.get(),
+                                     {{NID_basic_constraints, "critical,CA:FALSE"},
+                                      {NID_key_usage, "critical,digitalSignature"},
+                                      {NID_ext_key_usage, "serverAuth"},
+                                      {NID_subject_alt_name, alt_names},
+                                      {NID_subject_key_identifier, "hash"},
+                                      {NID_authority_key_identifier, "keyid:always"}});
     return {to_pem(cert.get()), to_pem(key.get())};
 }
 
@@ -264,9 +263,8 @@ struct test_pki {
  */
 inline std::string write_temp_file(std::string_view content, std::string_view suffix = ".tmp") {
     static std::atomic<unsigned> counter{0};
-    const std::filesystem::path path =
-        detail::process_temp_directory().path() /
-        ("file-" + std::to_string(++counter) + std::string(suffix));
+    const std::filesystem::path path = detail::process_temp_directory().path() /
+                                       ("file-" + std::to_string(++counter) + std::string(suffix));
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
     out.close();

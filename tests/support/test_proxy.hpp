@@ -149,8 +149,7 @@ public:
     using options = proxy_options;
 
     explicit test_connect_proxy(proxy_options opts = {})
-        : options_(std::move(opts)),
-          server_(boost::asio::ip::address_v4::loopback()) {
+        : options_(std::move(opts)), server_(boost::asio::ip::address_v4::loopback()) {
         server_.start(accept_loop());
     }
 
@@ -257,12 +256,10 @@ private:
         std::string origin_target;
         if (is_connect) {
             where = detail::parse_authority(target, 443);
-        } else if (target.size() > 7 && std::equal(target.begin(), target.begin() + 7, "http://",
-                                                    [](char a, char b) {
-                                                        return std::tolower(
-                                                                   static_cast<unsigned char>(
-                                                                       a)) == b;
-                                                    })) {
+        } else if (target.size() > 7 &&
+                   std::equal(target.begin(), target.begin() + 7, "http://", [](char a, char b) {
+                       return std::tolower(static_cast<unsigned char>(a)) == b;
+                   })) {
             const std::string_view rest = std::string_view(target).substr(7);
             const std::size_t path_at = rest.find_first_of("/?#");
             where = detail::parse_authority(rest.substr(0, path_at), 80);
@@ -293,12 +290,12 @@ private:
 
         if (is_connect) {
             static const std::string established = "HTTP/1.1 200 Connection Established\r\n\r\n";
-            auto [ec, n] = co_await net::async_write(c->client, net::buffer(established),
-                                                     detail::use_tuple);
+            auto [ec, n] =
+                co_await net::async_write(c->client, net::buffer(established), detail::use_tuple);
             // Bytes the client sent right behind its CONNECT belong to the tunnel.
             if (!ec && !pending.empty())
-                std::tie(ec, n) = co_await net::async_write(c->upstream, net::buffer(pending),
-                                                            detail::use_tuple);
+                std::tie(ec, n) =
+                    co_await net::async_write(c->upstream, net::buffer(pending), detail::use_tuple);
             if (ec || c->stopped)
                 co_return;
             net::co_spawn(server_.context(), detail::pipe(c, c->client, c->upstream),
@@ -321,8 +318,7 @@ private:
     boost::asio::awaitable<void> refuse(detail::proxy_connection& c, std::string_view status,
                                         std::string_view extra = {}) {
         const std::string answer = detail::status_only(status, extra);
-        co_await boost::asio::async_write(c.client, boost::asio::buffer(answer),
-                                          detail::use_tuple);
+        co_await boost::asio::async_write(c.client, boost::asio::buffer(answer), detail::use_tuple);
         detail::error_code ignored;
         c.client.shutdown(detail::tcp::socket::shutdown_send, ignored);
     }

@@ -55,8 +55,8 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 struct recorded_request {
     std::string method{};
     std::string target{};
-    header_list headers{}; // in the order received, names spelled as sent
-    std::string body{};    // decoded when it came chunked
+    header_list headers{};      // in the order received, names spelled as sent
+    std::string body{};         // decoded when it came chunked
     std::size_t connection = 0; // 1-based index of the accepted connection it came on
     std::string raw_head{};     // request line and header lines, byte-exact, through "\r\n\r\n"
     std::string client_cert_subject{}; // RFC 2253, e.g. "CN=webhook-client", when mutual TLS
@@ -247,8 +247,12 @@ using tls_stream = net::ssl::stream<tls_socket>;
 template <class Stream>
 inline constexpr bool is_tls_v = std::is_same_v<Stream, tls_stream>;
 
-inline tcp::socket& lowest_socket(tcp::socket& s) noexcept { return s; }
-inline tcp::socket& lowest_socket(tls_stream& s) noexcept { return s.next_layer().socket(); }
+inline tcp::socket& lowest_socket(tcp::socket& s) noexcept {
+    return s;
+}
+inline tcp::socket& lowest_socket(tls_stream& s) noexcept {
+    return s.next_layer().socket();
+}
 
 /** A live connection, as the server's stop() sees it. */
 struct connection_base {
@@ -284,7 +288,9 @@ public:
     io_thread() = default;
     io_thread(const io_thread&) = delete;
     io_thread& operator=(const io_thread&) = delete;
-    ~io_thread() { stop([] {}); }
+    ~io_thread() {
+        stop([] {});
+    }
 
     net::io_context& context() noexcept { return context_; }
 
@@ -374,8 +380,7 @@ net::awaitable<bool> read_more(Stream& stream, std::string& pending) {
 // request (pipelining). The head is cut out byte-exact before Beast parses it.
 template <class Stream>
 net::awaitable<bool> read_request(Stream& stream, std::string& pending, std::string& raw_head,
-                                  http::request<http::string_body>& out,
-                                  std::uint64_t body_limit) {
+                                  http::request<http::string_body>& out, std::uint64_t body_limit) {
     std::size_t end;
     while ((end = pending.find("\r\n\r\n")) == std::string::npos) {
         if (pending.size() > max_head_size || !co_await read_more(stream, pending))
@@ -494,9 +499,8 @@ public:
     explicit test_receiver(receiver_options opts = {})
         : options_(std::move(opts)), close_after_(options_.close_after),
           tls_context_(detail::make_server_context(options_)),
-          server_(options_.ipv6
-                      ? boost::asio::ip::address(boost::asio::ip::address_v6::loopback())
-                      : boost::asio::ip::address(boost::asio::ip::address_v4::loopback()),
+          server_(options_.ipv6 ? boost::asio::ip::address(boost::asio::ip::address_v6::loopback())
+                                : boost::asio::ip::address(boost::asio::ip::address_v4::loopback()),
                   options_.port) {
         server_.start(accept_loop());
     }
@@ -737,8 +741,8 @@ private:
             // ends the read otherwise.
             std::array<char, 4096> sink;
             for (;;) {
-                auto [ec, n] = co_await c.stream.async_read_some(net::buffer(sink),
-                                                                 detail::use_tuple);
+                auto [ec, n] =
+                    co_await c.stream.async_read_some(net::buffer(sink), detail::use_tuple);
                 if (ec || c.stopped)
                     co_return next_step::close_now;
             }
@@ -762,8 +766,8 @@ private:
             if (!keep_alive)
                 head += "Connection: close\r\n";
             head += "\r\n";
-            auto [ec, n] = co_await net::async_write(c.stream, net::buffer(head),
-                                                     detail::use_tuple);
+            auto [ec, n] =
+                co_await net::async_write(c.stream, net::buffer(head), detail::use_tuple);
             std::size_t left = b.body_size;
             while (!ec && !c.stopped && left > 0) {
                 const std::size_t k = std::min(left, detail::filler().size());
@@ -780,8 +784,8 @@ private:
                                             "Content-Type: application/octet-stream\r\n"
                                             "Transfer-Encoding: chunked\r\n"
                                             "\r\n";
-            auto [ec, n] = co_await net::async_write(c.stream, net::buffer(head),
-                                                     detail::use_tuple);
+            auto [ec, n] =
+                co_await net::async_write(c.stream, net::buffer(head), detail::use_tuple);
             // The same chunk over and over: memory stays flat however long the client reads.
             while (!ec && !c.stopped)
                 std::tie(ec, n) = co_await net::async_write(
@@ -794,8 +798,8 @@ private:
             co_return next_step::close_now;
         }
         case kind::raw: {
-            auto [ec, n] = co_await net::async_write(c.stream, net::buffer(b.bytes),
-                                                     detail::use_tuple);
+            auto [ec, n] =
+                co_await net::async_write(c.stream, net::buffer(b.bytes), detail::use_tuple);
             co_return ec ? next_step::close_now : next_step::read_next;
         }
         }

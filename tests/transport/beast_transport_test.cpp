@@ -108,7 +108,9 @@ BOOST_AUTO_TEST_CASE(every_method_with_exact_header_bytes) {
     for (std::size_t i = 0; i < 3; ++i) {
         BOOST_TEST(seen[i].raw_head == std::string(methods[i]) +
                                            " /api/incidents?src=mon HTTP/1.1\r\n"
-                                           "Host: 127.0.0.1:" + port + "\r\n"
+                                           "Host: 127.0.0.1:" +
+                                           port +
+                                           "\r\n"
                                            "User-Agent: webhook/0.1.0\r\n"
                                            "Accept: application/json, */*\r\n"
                                            "Content-Type: application/json; charset=utf-8\r\n"
@@ -197,7 +199,8 @@ BOOST_AUTO_TEST_CASE(garbage_instead_of_http_is_an_error) {
     receiver.push(behaviour::garbage());
     webhook::beast_transport transport(fast_timeouts());
     const auto x = post(transport, receiver.url("/hook"));
-    BOOST_TEST((x.ec.category() == code(http::error::bad_version).category())); // Beast's HTTP errors
+    BOOST_TEST(
+        (x.ec.category() == code(http::error::bad_version).category())); // Beast's HTTP errors
     BOOST_TEST(x.ec != code(http::error::end_of_stream));
 }
 
@@ -266,8 +269,8 @@ BOOST_AUTO_TEST_CASE(connect_timeout_when_the_server_accepts_no_more_connections
     auto options = fast_timeouts();
     options.connect_timeout = 300ms;
     webhook::beast_transport transport(options);
-    const auto x = post(transport, "http://127.0.0.1:" +
-                                       std::to_string(full.local_endpoint().port()) + "/");
+    const auto x =
+        post(transport, "http://127.0.0.1:" + std::to_string(full.local_endpoint().port()) + "/");
     BOOST_TEST(x.ec == code(boost::beast::error::timeout));
 }
 
@@ -456,7 +459,8 @@ BOOST_AUTO_TEST_CASE(callback_deferred_awaitable_and_future) {
 
     auto work = asio::make_work_guard(io);
     std::thread runner([&] { io.run(); });
-    statuses.push_back(transport.async_send(url.origin(), req, asio::use_future).get().result_int());
+    statuses.push_back(
+        transport.async_send(url.origin(), req, asio::use_future).get().result_int());
     boost::system::error_code ec;
     statuses.push_back(transport.send(url.origin(), req, ec).result_int());
     BOOST_TEST(!ec);
@@ -599,8 +603,8 @@ BOOST_AUTO_TEST_CASE(tls_handshake_timeout) {
     auto options = trusting_test_ca();
     options.handshake_timeout = 300ms;
     webhook::beast_transport transport(options);
-    const auto x = post(transport, "https://127.0.0.1:" +
-                                       std::to_string(silent.local_endpoint().port()) + "/");
+    const auto x = post(
+        transport, "https://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/");
     BOOST_TEST(x.ec == code(boost::beast::error::timeout));
     io.stop();
     server.join();

@@ -52,9 +52,9 @@ BOOST_AUTO_TEST_CASE(only_http_and_https) {
 }
 
 BOOST_AUTO_TEST_CASE(malformed_urls_are_refused) {
-    for (const char* bad : {"", "example.com/hook", "/relative", "http://", "http:///x",
-                            "http://h:99999/", "http://h:0/", "http://h:/", "http://[::1/",
-                            "http://exa mple.com/"})
+    for (const char* bad :
+         {"", "example.com/hook", "/relative", "http://", "http:///x", "http://h:99999/",
+          "http://h:0/", "http://h:/", "http://[::1/", "http://exa mple.com/"})
         BOOST_TEST(endpoint_url::parse(bad).error() == webhook::error::invalid_url, bad);
 }
 

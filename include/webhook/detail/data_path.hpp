@@ -13,9 +13,9 @@
 namespace webhook::detail {
 
 struct path_scan {
-    error problem{};         // value-initialised: no problem
-    std::size_t offset = 0;  // where the problem is, in the original text
-    std::size_t first = 0;   // the segments are text[first, last)
+    error problem{};        // value-initialised: no problem
+    std::size_t offset = 0; // where the problem is, in the original text
+    std::size_t first = 0;  // the segments are text[first, last)
     std::size_t last = 0;
 };
 

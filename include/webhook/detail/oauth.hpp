@@ -66,8 +66,8 @@ inline http_request make_token_request(const oauth2_client_credentials& c,
         parameter("client_id", c.client_id);
         parameter("client_secret", c.client_secret.reveal());
     }
-    http_request r = make_request(boost::beast::http::verb::post, token_url, std::move(body),
-                                  headers);
+    http_request r =
+        make_request(boost::beast::http::verb::post, token_url, std::move(body), headers);
     r.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
     r.set(boost::beast::http::field::accept, "application/json");
     return r;
@@ -85,8 +85,7 @@ inline boost::system::result<oauth_token> parse_token_response(std::string_view 
         return bad;
     const auto* token = obj->if_contains("access_token");
     const auto* type = obj->if_contains("token_type");
-    if (!token || !token->is_string() || token->get_string().empty() || !type ||
-        !type->is_string())
+    if (!token || !token->is_string() || token->get_string().empty() || !type || !type->is_string())
         return bad;
     const std::string_view type_text = type->get_string();
     if (type_text.size() != 6 || !iequals(type_text, "bearer"))

@@ -5,9 +5,9 @@
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
-#include <boost/asio/prefer.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <algorithm>
@@ -43,9 +43,8 @@ inline url_template parse_url_template(const endpoint& e) {
 
 /** Writes `headers` as `name: value\r\n` lines into `out`, each checked as the endpoint's
     own headers are (see `event_headers`). */
-inline boost::system::error_code write_event_headers(const endpoint& e,
-                                                     const event_headers& headers,
-                                                     std::string& out) {
+inline boost::system::error_code
+write_event_headers(const endpoint& e, const event_headers& headers, std::string& out) {
     out.clear();
     for (const auto& field : headers.fields()) {
         const std::string_view name = field.first, value = field.second;
@@ -67,10 +66,9 @@ struct prepared_event {
 };
 
 template <class Event>
-boost::system::error_code prepare_serializable(const Event& event, const event_headers& headers,
-                                               const url_template& url, const endpoint& e,
-                                               const json::write_options& options,
-                                               prepared_event& out);
+boost::system::error_code
+prepare_serializable(const Event& event, const event_headers& headers, const url_template& url,
+                     const endpoint& e, const json::write_options& options, prepared_event& out);
 
 /** Writes what an event needs before it is accepted: its request target (when the URL has
     placeholders), its JSON (without the data location, which is added per request) and its
@@ -89,10 +87,9 @@ boost::system::error_code prepare(const Event& event, const event_headers& heade
 }
 
 template <class Event>
-boost::system::error_code prepare_serializable(const Event& event, const event_headers& headers,
-                                               const url_template& url, const endpoint& e,
-                                               const json::write_options& options,
-                                               prepared_event& out) {
+boost::system::error_code
+prepare_serializable(const Event& event, const event_headers& headers, const url_template& url,
+                     const endpoint& e, const json::write_options& options, prepared_event& out) {
     out.payload.clear();
     out.target.clear();
     if (const auto ec = write_event_headers(e, headers, out.headers))
@@ -125,8 +122,7 @@ basic_dispatcher<Transport, Timer>::basic_dispatcher(std::shared_ptr<Transport> 
 template <class Transport, class Timer>
 basic_dispatcher<Transport, Timer>::basic_dispatcher(boost::asio::any_io_executor executor,
                                                      endpoint ep, dispatcher_options options)
-    : basic_dispatcher(nullptr, std::move(executor), nullptr, std::move(ep), std::move(options)) {
-}
+    : basic_dispatcher(nullptr, std::move(executor), nullptr, std::move(ep), std::move(options)) {}
 
 template <class Transport, class Timer>
 basic_dispatcher<Transport, Timer>::basic_dispatcher(boost::asio::any_io_executor executor,
@@ -213,9 +209,9 @@ auto basic_dispatcher<Transport, Timer>::async_send(const Event& event, event_he
            boost::system::error_code refused, detail::prepared_event prepared) {
             // The handler's own executor (the dispatcher's strand if it has none), kept busy
             // until the outcome: it must not run out of work while the event is in flight.
-            auto work = boost::asio::prefer(
-                boost::asio::get_associated_executor(handler, core->strand()),
-                boost::asio::execution::outstanding_work.tracked);
+            auto work =
+                boost::asio::prefer(boost::asio::get_associated_executor(handler, core->strand()),
+                                    boost::asio::execution::outstanding_work.tracked);
             // Completes there, never inside this call.
             detail::completion complete([handler = std::move(handler),
                                          work = std::move(work)](delivery d) mutable {

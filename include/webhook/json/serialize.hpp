@@ -80,8 +80,7 @@ void write(std::string& out, const T& value, const data_path& path, const write_
 
 /// As above, with default options.
 template <class T>
-void write(std::string& out, const T& value, const data_path& path,
-           boost::system::error_code& ec);
+void write(std::string& out, const T& value, const data_path& path, boost::system::error_code& ec);
 
 /// As above, without a data location.
 template <class T>

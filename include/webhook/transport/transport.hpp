@@ -19,10 +19,10 @@ namespace webhook {
 
     On error `ec` is set and the returned response is unspecified. */
 template <class T>
-concept blocking_transport =
-    requires(T& t, const origin& where, const http_request& request, boost::system::error_code& ec) {
-        { t.send(where, request, ec) } -> std::same_as<http_response>;
-    };
+concept blocking_transport = requires(T& t, const origin& where, const http_request& request,
+                                      boost::system::error_code& ec) {
+    { t.send(where, request, ec) } -> std::same_as<http_response>;
+};
 
 /** A transport with an Asio asynchronous send, usable with any completion token (a callback,
     `use_future`, `use_awaitable`, `deferred`):

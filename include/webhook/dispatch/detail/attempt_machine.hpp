@@ -117,8 +117,8 @@ before_attempt(const attempt_context<Clock>& c, attempt_state<typename Clock::ti
         using token_state = typename token_cache<Clock>::state;
         const token_state t = c.tokens->acquire(now);
         if (t != token_state::ready) {
-            next.step = t == token_state::fetch ? attempt_step::fetch_token
-                                                : attempt_step::await_token;
+            next.step =
+                t == token_state::fetch ? attempt_step::fetch_token : attempt_step::await_token;
             return next;
         }
     }

@@ -3,17 +3,17 @@
 
 #include <webhook/circuit.hpp>
 #include <webhook/delivery.hpp>
-#include <webhook/dispatch/detail/attempt_machine.hpp>
-#include <webhook/dispatch/detail/completion.hpp>
-#include <webhook/dispatch/detail/event_text.hpp>
 #include <webhook/detail/circuit_breaker.hpp>
 #include <webhook/detail/gzip.hpp>
 #include <webhook/detail/oauth.hpp>
 #include <webhook/detail/replace_field.hpp>
-#include <webhook/detail/ring_queue.hpp>
 #include <webhook/detail/retry_after.hpp>
+#include <webhook/detail/ring_queue.hpp>
 #include <webhook/detail/token_bucket.hpp>
 #include <webhook/detail/url_template.hpp>
+#include <webhook/dispatch/detail/attempt_machine.hpp>
+#include <webhook/dispatch/detail/completion.hpp>
+#include <webhook/dispatch/detail/event_text.hpp>
 #include <webhook/endpoint.hpp>
 #include <webhook/retry.hpp>
 #include <webhook/signing.hpp>
@@ -27,8 +27,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/system/system_error.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -73,8 +73,8 @@ public:
                   dispatcher_options options, url_template url, bool one_thread,
                   std::shared_ptr<Transport> transport)
         : strand_(boost::asio::make_strand(std::move(executor))), one_thread_(one_thread),
-          config_(std::move(config)),
-          options_(std::move(options)), url_(std::move(url)), linger_timer_(std::in_place, strand_),
+          config_(std::move(config)), options_(std::move(options)), url_(std::move(url)),
+          linger_timer_(std::in_place, strand_),
           bucket_(config_.rate_limit.per_second, std::max<std::size_t>(config_.rate_limit.burst, 1),
                   clock::now()),
           breaker_(config_.circuit_breaker), signer_(request_signer::make(config_.signing)),
@@ -190,8 +190,8 @@ private:
         time_point attempt_start{};
         int last_status = 0;
         bool busy = false;
-        bool circuit_wait = false; // waiting for the circuit breaker to let it go
-        std::string event_headers; // the event's own headers that `request` carries
+        bool circuit_wait = false;    // waiting for the circuit breaker to let it go
+        std::string event_headers;    // the event's own headers that `request` carries
         std::uint64_t generation = 0; // changes when abandoned: late completions are ignored
     };
 
@@ -202,8 +202,8 @@ private:
               request(make_token_request(c, token_url, headers)), cache(c.refresh_skew) {}
 
         endpoint_url token_url;
-        http_request request;   // sent as it is, on the strand
-        token_cache<clock> cache; // under mutex_
+        http_request request;                                 // sent as it is, on the strand
+        token_cache<clock> cache;                             // under mutex_
         std::vector<std::pair<slot*, std::uint64_t>> waiters; // under mutex_
     };
 
@@ -228,7 +228,6 @@ private:
 
     /// Whether the executor is an `io_context`'s that has stopped: nothing will run there.
     bool context_stopped() const noexcept;
-
 
     /// Nothing spooled, queued, in flight, or settled but not yet reported.
     bool idle_locked() const {
@@ -382,7 +381,7 @@ private:
     int flushing_ = 0;
     bool pump_scheduled_ = false;
     std::size_t busy_slots_ = 0;
-    std::size_t in_flight_ = 0;    // events in busy slots
+    std::size_t in_flight_ = 0; // events in busy slots
     bool linger_armed_ = false;
     std::size_t reporting_ = 0; // outcomes settled and not yet reported
     std::optional<oauth_client> oauth_;
@@ -395,7 +394,7 @@ private:
     const bool shared_ = options_.spool && options_.spool.shared();
     std::uint64_t appends_ = 0;
     std::uint64_t drained_ = 0;
-    std::uint64_t next_read_ = 0;             // on the strand
+    std::uint64_t next_read_ = 0;            // on the strand
     std::vector<spool_record> spool_buffer_; // on the strand
 };
 

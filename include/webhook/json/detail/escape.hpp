@@ -28,7 +28,9 @@ constexpr char short_escape(unsigned char c) noexcept {
     }
 }
 
-constexpr bool needs_escape(unsigned char c) noexcept { return c < 0x20 || c == '"' || c == '\\'; }
+constexpr bool needs_escape(unsigned char c) noexcept {
+    return c < 0x20 || c == '"' || c == '\\';
+}
 
 /** Writes the escape sequence of `c` (a byte for which `needs_escape` holds) at `out`.
     Returns the number of bytes written: 2 or 6. */

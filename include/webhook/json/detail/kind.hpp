@@ -72,8 +72,8 @@ template <class T>
 constexpr adapter_form adapter_form_of() noexcept {
     if constexpr (std::is_base_of_v<adapter_primary, adapter<T>>)
         return adapter_form::none;
-    else if constexpr (int{string_adapter<T>} + int{number_adapter<T>} +
-                           int{convert_adapter<T>} != 1)
+    else if constexpr (int{string_adapter<T>} + int{number_adapter<T>} + int{convert_adapter<T>} !=
+                       1)
         return adapter_form::invalid;
     else if constexpr (string_adapter<T>)
         return adapter_form::string;
@@ -147,8 +147,10 @@ constexpr kind classify() noexcept {
         return kind::char_array;
     else if constexpr (std::is_convertible_v<const T&, std::string_view>)
         return kind::string;
-    else if constexpr (std::ranges::input_range<const T> &&
-                       requires { typename T::key_type; typename T::mapped_type; })
+    else if constexpr (std::ranges::input_range<const T> && requires {
+                           typename T::key_type;
+                           typename T::mapped_type;
+                       })
         return kind::map;
     else if constexpr (std::ranges::input_range<const T>)
         return kind::sequence;
@@ -278,8 +280,7 @@ constexpr auto find_problem() {
         return members_problem<T, Visiting...>(members_of<T>{});
     } else if constexpr (k == kind::map) {
         using K = std::remove_cvref_t<typename T::key_type>;
-        if constexpr (kind_of<K> == kind::adapted &&
-                      adapter_form_of<K>() == adapter_form::invalid)
+        if constexpr (kind_of<K> == kind::adapted && adapter_form_of<K>() == adapter_form::invalid)
             return invalid_adapter_problem<K>{};
         else if constexpr (!is_key_type<K>)
             return unsupported_key_problem<K>{};

@@ -20,9 +20,8 @@ namespace webhook::json::detail {
 
 /// The members written for `T`: every access level, inherited ones from described bases.
 template <class T>
-using members_of =
-    boost::describe::describe_members<T, boost::describe::mod_any_access |
-                                             boost::describe::mod_inherited>;
+using members_of = boost::describe::describe_members<T, boost::describe::mod_any_access |
+                                                            boost::describe::mod_inherited>;
 
 template <class P>
 struct member_pointer_traits;
@@ -36,11 +35,21 @@ template <class D>
 using member_t = std::remove_cvref_t<
     typename member_pointer_traits<std::remove_cv_t<decltype(D::pointer)>>::type>;
 
-constexpr bool is_upper(char c) noexcept { return c >= 'A' && c <= 'Z'; }
-constexpr bool is_lower(char c) noexcept { return c >= 'a' && c <= 'z'; }
-constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-constexpr char to_upper(char c) noexcept { return is_lower(c) ? static_cast<char>(c - 32) : c; }
-constexpr char to_lower(char c) noexcept { return is_upper(c) ? static_cast<char>(c + 32) : c; }
+constexpr bool is_upper(char c) noexcept {
+    return c >= 'A' && c <= 'Z';
+}
+constexpr bool is_lower(char c) noexcept {
+    return c >= 'a' && c <= 'z';
+}
+constexpr bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
+constexpr char to_upper(char c) noexcept {
+    return is_lower(c) ? static_cast<char>(c - 32) : c;
+}
+constexpr char to_lower(char c) noexcept {
+    return is_upper(c) ? static_cast<char>(c + 32) : c;
+}
 
 /** Applies a naming policy to an identifier, writing to `out` unless it is null.
     Returns the size of the result. See `webhook::json::naming` for the rules. */
@@ -79,8 +88,8 @@ constexpr std::size_t apply_naming(naming policy, std::string_view id, char* out
             put('_');
         if (words > 0 && policy == naming::kebab_case)
             put('-');
-        const bool capital = policy == naming::pascal_case ||
-                             (policy == naming::camel_case && words > 0);
+        const bool capital =
+            policy == naming::pascal_case || (policy == naming::camel_case && words > 0);
         put(capital ? to_upper(c) : to_lower(c));
         ++words;
     }
@@ -240,9 +249,10 @@ template <class T>
 consteval bool check_wire_names() {
     if constexpr (constexpr std::ptrdiff_t i = unknown_rename_index<T>(); i >= 0) {
         constexpr rename r = wire_names<T>::renames[i];
-        (void)sizeof(wire_names_error_rename_names_no_member<
-                     T, make_name_text<r.member.size() + 1>(r.member),
-                     make_name_text<r.wire.size() + 1>(r.wire)>);
+        (void)sizeof(
+            wire_names_error_rename_names_no_member<T,
+                                                    make_name_text<r.member.size() + 1>(r.member),
+                                                    make_name_text<r.wire.size() + 1>(r.wire)>);
         return true; // the error above is the message; no second one
     } else {
         constexpr auto& wires = wire_names_of<T>;

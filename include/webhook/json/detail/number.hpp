@@ -81,14 +81,16 @@ char* write_shortest(char* out, F v) {
                     significand /= 10;
                     ++trailing;
                 }
-                const int n = static_cast<int>(std::to_chars(digits, digits + 20, significand).ptr - digits);
+                const int n =
+                    static_cast<int>(std::to_chars(digits, digits + 20, significand).ptr - digits);
                 return format_decimal(out, negative, digits, n, n + trailing - k);
             }
         }
     }
     // Shortest scientific form, "d.ddde+XX", taken apart into digits and exponent.
     char text[max_number_size];
-    const char* end = std::to_chars(text, text + sizeof text, magnitude, std::chars_format::scientific).ptr;
+    const char* end =
+        std::to_chars(text, text + sizeof text, magnitude, std::chars_format::scientific).ptr;
     int k = 0;
     const char* p = text;
     for (; p != end && *p != 'e'; ++p)

@@ -121,12 +121,15 @@ struct static_extent<std::span<E, N>> : std::integral_constant<std::size_t, N> {
 /** A set whose elements are distinct: `std::set`, `std::unordered_set` and the like. Told
     apart from the multi-sets by `insert` reporting whether it inserted, which is what a
     container that refuses duplicates does. */
+// (clang-format 14 garbles requires-expressions joined by &&.)
+// clang-format off
 template <class T>
 concept unique_key_set = requires { typename T::key_type; } &&
                          !requires { typename T::mapped_type; } &&
                          requires(T& s, const typename T::value_type& v) {
                              { s.insert(v) } -> std::same_as<std::pair<typename T::iterator, bool>>;
                          };
+// clang-format on
 
 /** Whether two different values of `T` are always written as two different JSON values
     under `options`. Only then do distinct set elements make `"uniqueItems": true` a promise
@@ -178,8 +181,7 @@ inline std::string def_name(std::string_view signature) {
         } else if (type.substr(i, 2) == "::") {
             name += '.';
             ++i;
-        } else if (is_upper(c) || is_lower(c) || is_digit(c) || c == '_' || c == '.' ||
-                   c == '-') {
+        } else if (is_upper(c) || is_lower(c) || is_digit(c) || c == '_' || c == '.' || c == '-') {
             name += c;
         } else if (c != ' ') {
             name += '_';
@@ -220,11 +222,15 @@ inline boost::json::object type_schema(std::string_view type) {
     return {{"type", type}};
 }
 
-inline boost::json::object null_schema() { return type_schema("null"); }
+inline boost::json::object null_schema() {
+    return type_schema("null");
+}
 
 /// Exactly one character, for `char`: one byte is always written as one code point (itself,
 /// an escape, or U+FFFD under `utf8_policy::replace`), and JSON Schema counts code points.
-inline boost::json::object one_character() { return {{"minLength", 1}, {"maxLength", 1}}; }
+inline boost::json::object one_character() {
+    return {{"minLength", 1}, {"maxLength", 1}};
+}
 
 template <class I>
 boost::json::object integer_schema() {

@@ -38,7 +38,9 @@ namespace webhook::json::detail {
 template <class T>
 void write_value(writer& w, const T& v);
 
-inline void write_null(writer& w) { w.append("null", 4); }
+inline void write_null(writer& w) {
+    w.append("null", 4);
+}
 
 /// Records `e` and writes `null` in place of the value, so that writing goes on.
 inline void fail_with_null(writer& w, error e) {
@@ -226,7 +228,7 @@ inline void finish_adapted_string(writer& w, std::size_t start) {
     while (clean != end) {
         const char* const p = w.data() + clean;
         const auto c = static_cast<unsigned char>(*p);
-        const std::size_t n = c >= 0x80      ? utf8_sequence_length(p, w.data() + end)
+        const std::size_t n = c >= 0x80         ? utf8_sequence_length(p, w.data() + end)
                               : needs_escape(c) ? 0
                                                 : 1;
         if (n == 0)
@@ -237,7 +239,7 @@ inline void finish_adapted_string(writer& w, std::size_t start) {
         return;
     const std::size_t size = string_content_size(w, w.data() + clean, w.data() + end);
     if (size == 0)
-        return; // invalid UTF-8, rejected: the document is discarded
+        return;                            // invalid UTF-8, rejected: the document is discarded
     char* const escaped = w.reserve(size); // may move the buffer: offsets from here on
     const char* p = w.data() + clean;
     const char* const raw_end = w.data() + end;
@@ -378,8 +380,9 @@ void write_object(writer& w, const T& v) {
     } else {
         // Keys are stored as `,"name":`; the first one written turns its comma into `{`.
         // Only optional members can be left out; without them the first key is known here.
-        constexpr bool may_omit = boost::mp11::mp_any_of_q<
-            members, boost::mp11::mp_compose<member_t, is_optional>>::value;
+        constexpr bool may_omit =
+            boost::mp11::mp_any_of_q<members,
+                                     boost::mp11::mp_compose<member_t, is_optional>>::value;
         [[maybe_unused]] bool first = true;
         boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
             using D = boost::mp11::mp_at_c<members, decltype(index)::value>;
@@ -459,8 +462,8 @@ void write_value(writer& w, const T& v) {
             write_string(w, std::string_view(v));
     } else if constexpr (k == kind::char_array) {
         const std::size_t n = std::extent_v<T>;
-        write_string(w, std::string_view(v, static_cast<std::size_t>(
-                                                std::find(v, v + n, '\0') - v)));
+        write_string(w,
+                     std::string_view(v, static_cast<std::size_t>(std::find(v, v + n, '\0') - v)));
     } else if constexpr (k == kind::string) {
         write_string(w, std::string_view(v));
     } else if constexpr (k == kind::map) {
@@ -476,9 +479,8 @@ void write_value(writer& w, const T& v) {
     entry point comes here, so a type that cannot be written gets its one compile error from
     `require_serializable` and nothing else is instantiated for it. */
 template <class T>
-boost::system::error_code write_document(std::string& out, const T& value,
-                                         std::string_view prefix, std::string_view suffix,
-                                         const write_options& options) {
+boost::system::error_code write_document(std::string& out, const T& value, std::string_view prefix,
+                                         std::string_view suffix, const write_options& options) {
     if constexpr (!require_serializable<T>()) {
         return {};
     } else {
@@ -529,8 +531,7 @@ void write(std::string& out, const T& value, const data_path& path, const write_
 }
 
 template <class T>
-void write(std::string& out, const T& value, const data_path& path,
-           boost::system::error_code& ec) {
+void write(std::string& out, const T& value, const data_path& path, boost::system::error_code& ec) {
     write(out, value, path, write_options{}, ec);
 }
 

@@ -11,8 +11,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/prefer.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <condition_variable>
@@ -44,12 +44,15 @@ public:
     };
     // A handler's std::allocator (what a wrapper such as bind_executor forwards when the
     // wrapped handler has none) is no allocator of its own: the recycled memory serves better.
+    // (clang-format 14 garbles requires-expressions joined by &&.)
+    // clang-format off
     static constexpr bool own_allocator =
         !requires {
             typename boost::asio::associated_allocator<
                 Handler>::asio_associated_allocator_is_unspecialised;
         } &&
         !std::is_same_v<boost::asio::associated_allocator_t<Handler>, std::allocator<void>>;
+    // clang-format on
 
     template <class H>
     static op_ptr make(H&& handler, std::shared_ptr<beast_pool> pool, const http_request& request) {
@@ -68,10 +71,10 @@ public:
         if constexpr (own_executor) {
             auto work = std::move(*work_);
             free_self(handler);
-            boost::asio::dispatch(work, [handler = std::move(handler), ec,
-                                                        response = std::move(response)]() mutable {
-                std::move(handler)(ec, std::move(response));
-            });
+            boost::asio::dispatch(
+                work, [handler = std::move(handler), ec, response = std::move(response)]() mutable {
+                    std::move(handler)(ec, std::move(response));
+                });
         } else {
             free_self(handler);
             std::move(handler)(ec, std::move(response));
@@ -98,9 +101,9 @@ private:
     send_op(H&& handler, std::shared_ptr<beast_pool> pool, const http_request& request)
         : send_op_base(std::move(pool), request), handler_(std::forward<H>(handler)) {
         if constexpr (own_executor)
-            work_.emplace(
-                boost::asio::prefer(boost::asio::get_associated_executor(handler_, this->pool->executor()),
-                                    boost::asio::execution::outstanding_work.tracked));
+            work_.emplace(boost::asio::prefer(
+                boost::asio::get_associated_executor(handler_, this->pool->executor()),
+                boost::asio::execution::outstanding_work.tracked));
         if constexpr (cancellable) {
             auto slot = boost::asio::get_associated_cancellation_slot(handler_);
             if (slot.is_connected()) {

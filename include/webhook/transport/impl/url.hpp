@@ -14,7 +14,8 @@ namespace detail {
 /// digits, `-._~` and `!$&'()*+,;=` (RFC 3986 section 3.2.2).
 inline bool is_plain_reg_name(std::string_view host) noexcept {
     for (const char c : host) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') ||
                         std::string_view("-._~!$&'()*+,;=").find(c) != std::string_view::npos;
         if (!ok)
             return false;
@@ -26,8 +27,9 @@ inline bool is_plain_reg_name(std::string_view host) noexcept {
 /// reserved, and '%').
 inline bool has_only_uri_characters(std::string_view text) noexcept {
     for (const char c : text) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        std::string_view("-._~:/?#[]@!$&'()*+,;=%").find(c) != std::string_view::npos;
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            std::string_view("-._~:/?#[]@!$&'()*+,;=%").find(c) != std::string_view::npos;
         if (!ok)
             return false;
     }

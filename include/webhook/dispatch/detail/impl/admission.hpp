@@ -6,7 +6,9 @@
 namespace webhook::detail {
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::accept(const event_text& text, completion done, const event_id* id) -> boost::system::result<event_id> {
+auto dispatch_core<Transport, Timer>::accept(const event_text& text, completion done,
+                                             const event_id* id)
+    -> boost::system::result<event_id> {
     const bool posted = !done;
     outcome_list outcomes;
     boost::system::result<event_id> result = make_error_code(error::queue_full);
@@ -41,12 +43,14 @@ auto dispatch_core<Transport, Timer>::accept(const event_text& text, completion 
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::accept_posted(const event_text& text, const event_id* id) -> boost::system::result<event_id> {
+auto dispatch_core<Transport, Timer>::accept_posted(const event_text& text, const event_id* id)
+    -> boost::system::result<event_id> {
     return options_.spool ? accept_spooled(text, id) : accept(text, {}, id);
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::accept_spooled(const event_text& text, const event_id* id) -> boost::system::result<event_id> {
+auto dispatch_core<Transport, Timer>::accept_spooled(const event_text& text, const event_id* id)
+    -> boost::system::result<event_id> {
     thread_local spool_record record; // reused: appending allocates nothing after warm-up
     event_id given;
     {
@@ -88,7 +92,8 @@ auto dispatch_core<Transport, Timer>::count_rejected() -> void {
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::refusal_locked(std::string_view payload, bool posted) const -> boost::system::error_code {
+auto dispatch_core<Transport, Timer>::refusal_locked(std::string_view payload, bool posted) const
+    -> boost::system::error_code {
     const std::size_t framing = config_.data_location.prefix().size() +
                                 config_.data_location.suffix().size() +
                                 (batching() && posted ? 2 : 0);
@@ -107,7 +112,9 @@ auto dispatch_core<Transport, Timer>::new_id_locked() -> event_id {
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::make_room(std::unique_lock<std::mutex>& lock, bool posted, outcome_list& outcomes) -> boost::system::error_code {
+auto dispatch_core<Transport, Timer>::make_room(std::unique_lock<std::mutex>& lock, bool posted,
+                                                outcome_list& outcomes)
+    -> boost::system::error_code {
     if (queue_.size() < config_.queue.capacity)
         return {};
     switch (config_.queue.when_full) {
@@ -121,8 +128,7 @@ auto dispatch_core<Transport, Timer>::make_room(std::unique_lock<std::mutex>& lo
         return wait_for_room(lock);
     case overflow_policy::drop_oldest:
         outcomes.push_back(outcome_of(std::move(queue_.front()), delivery_status::dropped,
-                                      error::dropped_from_full_queue, 0, {}, 1,
-                                      clock::now()));
+                                      error::dropped_from_full_queue, 0, {}, 1, clock::now()));
         queue_.pop_front();
         ++counters_.dropped;
         return {};
@@ -131,7 +137,8 @@ auto dispatch_core<Transport, Timer>::make_room(std::unique_lock<std::mutex>& lo
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::wait_for_room(std::unique_lock<std::mutex>& lock) -> boost::system::error_code {
+auto dispatch_core<Transport, Timer>::wait_for_room(std::unique_lock<std::mutex>& lock)
+    -> boost::system::error_code {
     constexpr std::chrono::milliseconds look_again{10};
     const std::size_t capacity = config_.queue.capacity;
     const auto deadline = std::chrono::steady_clock::now() + config_.queue.block_timeout;
@@ -140,8 +147,8 @@ auto dispatch_core<Transport, Timer>::wait_for_room(std::unique_lock<std::mutex>
         const auto now = std::chrono::steady_clock::now();
         if (stopping_ || queue_.size() < capacity || now >= deadline)
             break;
-        room_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(deadline - now,
-                                                                          look_again),
+        room_.wait_for(lock,
+                       std::min<std::chrono::steady_clock::duration>(deadline - now, look_again),
                        [&] { return stopping_ || queue_.size() <= low_water(); });
     }
     --blocked_;
@@ -156,10 +163,11 @@ auto dispatch_core<Transport, Timer>::low_water() const noexcept -> std::size_t 
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::enqueue(const event_text& text, completion done, const event_id* given) -> event_id {
+auto dispatch_core<Transport, Timer>::enqueue(const event_text& text, completion done,
+                                              const event_id* given) -> event_id {
     const event_id id = given ? *given : new_id_locked();
-    pending p{id, take_buffer(), {}, {}, clock::now(), std::move(done),
-              std::chrono::system_clock::now()};
+    pending p{
+        id, take_buffer(), {}, {}, clock::now(), std::move(done), std::chrono::system_clock::now()};
     p.payload.assign(text.payload);
     p.target.assign(text.target);
     p.headers.assign(text.headers);

@@ -27,7 +27,8 @@ auto dispatch_core<Transport, Timer>::attempt_now(slot& s, std::uint64_t generat
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::prepare_locked(slot& s, std::uint64_t generation, const action& next, time_point now) -> void {
+auto dispatch_core<Transport, Timer>::prepare_locked(slot& s, std::uint64_t generation,
+                                                     const action& next, time_point now) -> void {
     s.circuit_wait = next.step == attempt_step::wait && next.circuit_wait;
     if (next.step == attempt_step::send && next.authorize)
         s.request.set(boost::beast::http::field::authorization, oauth_->cache.authorization());
@@ -38,7 +39,8 @@ auto dispatch_core<Transport, Timer>::prepare_locked(slot& s, std::uint64_t gene
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::carry_out(slot& s, std::uint64_t generation, const action& next) -> void {
+auto dispatch_core<Transport, Timer>::carry_out(slot& s, std::uint64_t generation,
+                                                const action& next) -> void {
     report_circuit(next.circuit);
     switch (next.step) {
     case attempt_step::send:
@@ -68,15 +70,16 @@ auto dispatch_core<Transport, Timer>::send_attempt(slot& s, std::uint64_t genera
                          .count(),
                      s.request.body(), sign_buffers_);
     send_request(url_.origin(), s.request,
-                 [self = this->shared_from_this(), &s, generation](
-                     boost::system::error_code ec, http_response response) {
+                 [self = this->shared_from_this(), &s, generation](boost::system::error_code ec,
+                                                                   http_response response) {
                      self->on_response(s, generation, ec, std::move(response));
                  });
 }
 
 template <class Transport, class Timer>
 template <class Handler>
-auto dispatch_core<Transport, Timer>::send_request(const origin& where, const http_request& request, Handler done) -> void {
+auto dispatch_core<Transport, Timer>::send_request(const origin& where, const http_request& request,
+                                                   Handler done) -> void {
     if constexpr (async_transport<Transport>) {
         // With one thread, its context's executor serializes as well as the strand does,
         // and more cheaply: a strand of an any_io_executor allocates on every hand-off.
@@ -88,29 +91,30 @@ auto dispatch_core<Transport, Timer>::send_request(const origin& where, const ht
             transport_->async_send(where, request,
                                    boost::asio::bind_executor(strand_, std::move(done)));
     } else {
-        boost::asio::post(*blocking_pool_, [this, &where, &request,
-                                            done = std::move(done)]() mutable {
-            boost::system::error_code ec;
-            http_response response = transport_->send(where, request, ec);
-            boost::asio::post(strand_, [done = std::move(done), ec,
-                                        response = std::move(response)]() mutable {
-                done(ec, std::move(response));
+        boost::asio::post(
+            *blocking_pool_, [this, &where, &request, done = std::move(done)]() mutable {
+                boost::system::error_code ec;
+                http_response response = transport_->send(where, request, ec);
+                boost::asio::post(strand_, [done = std::move(done), ec,
+                                            response = std::move(response)]() mutable {
+                    done(ec, std::move(response));
+                });
             });
-        });
     }
 }
 
 template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::fetch_token() -> void {
-    send_request(oauth_->token_url.origin(), oauth_->request,
-                 [self = this->shared_from_this()](boost::system::error_code ec,
-                                                   http_response response) {
-                     self->on_token(ec, std::move(response));
-                 });
+    send_request(
+        oauth_->token_url.origin(), oauth_->request,
+        [self = this->shared_from_this()](boost::system::error_code ec, http_response response) {
+            self->on_token(ec, std::move(response));
+        });
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::on_token(boost::system::error_code ec, http_response response) -> void {
+auto dispatch_core<Transport, Timer>::on_token(boost::system::error_code ec, http_response response)
+    -> void {
     const bool answered = !ec && response.result_int() / 100 == 2;
     const boost::system::error_code failure =
         ec == error::address_not_allowed ? ec : make_error_code(error::token_request_failed);
@@ -137,7 +141,9 @@ auto dispatch_core<Transport, Timer>::on_token(boost::system::error_code ec, htt
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::on_response(slot& s, std::uint64_t generation, boost::system::error_code ec, http_response response) -> void {
+auto dispatch_core<Transport, Timer>::on_response(slot& s, std::uint64_t generation,
+                                                  boost::system::error_code ec,
+                                                  http_response response) -> void {
     const auto now = clock::now();
     attempt a;
     a.error = ec;
@@ -150,8 +156,7 @@ auto dispatch_core<Transport, Timer>::on_response(slot& s, std::uint64_t generat
     if (!ec)
         if (const auto it = response.find(boost::beast::http::field::retry_after);
             it != response.end())
-            answer.retry_after =
-                parse_retry_after(it->value(), std::chrono::system_clock::now());
+            answer.retry_after = parse_retry_after(it->value(), std::chrono::system_clock::now());
     action next;
     {
         std::lock_guard lock(mutex_);

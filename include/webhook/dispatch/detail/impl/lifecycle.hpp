@@ -40,7 +40,8 @@ auto dispatch_core<Transport, Timer>::on_own_executor() const noexcept -> bool {
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::shutdown(std::chrono::milliseconds timeout) -> std::vector<event_id> {
+auto dispatch_core<Transport, Timer>::shutdown(std::chrono::milliseconds timeout)
+    -> std::vector<event_id> {
     {
         std::lock_guard lock(mutex_);
         if (shut_down_)

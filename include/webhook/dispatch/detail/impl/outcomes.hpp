@@ -43,7 +43,9 @@ auto dispatch_core<Transport, Timer>::abandon_all() -> std::vector<event_id> {
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::settle(slot& s, std::uint64_t generation, delivery_status status, boost::system::error_code ec) -> void {
+auto dispatch_core<Transport, Timer>::settle(slot& s, std::uint64_t generation,
+                                             delivery_status status, boost::system::error_code ec)
+    -> void {
     outcome_list outcomes;
     {
         std::lock_guard lock(mutex_);
@@ -53,10 +55,9 @@ auto dispatch_core<Transport, Timer>::settle(slot& s, std::uint64_t generation, 
         const std::size_t batch = s.events.size();
         for (auto& ev : s.events)
             outcomes.push_back(outcome_of(std::move(ev), status, ec, s.last_status,
-                                          batch == 1 ? std::move(s.attempts) : s.attempts,
-                                          batch, now));
-        auto& count = status == delivery_status::delivered ? counters_.delivered
-                                                            : counters_.failed;
+                                          batch == 1 ? std::move(s.attempts) : s.attempts, batch,
+                                          now));
+        auto& count = status == delivery_status::delivered ? counters_.delivered : counters_.failed;
         count += batch;
         s.events.clear();
         s.busy = false;
@@ -85,7 +86,10 @@ auto dispatch_core<Transport, Timer>::report_circuit(std::optional<circuit_state
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::outcome_of(pending&& ev, delivery_status status, boost::system::error_code ec, int http_status, boost::container::small_vector<attempt, 1> attempts, std::size_t batch, time_point now) -> settled {
+auto dispatch_core<Transport, Timer>::outcome_of(
+    pending&& ev, delivery_status status, boost::system::error_code ec, int http_status,
+    boost::container::small_vector<attempt, 1> attempts, std::size_t batch, time_point now)
+    -> settled {
     settled out{delivery{}, std::move(ev)};
     delivery& d = out.outcome;
     d.id = out.event.id;
@@ -93,8 +97,7 @@ auto dispatch_core<Transport, Timer>::outcome_of(pending&& ev, delivery_status s
     d.error = ec;
     d.http_status = http_status;
     d.attempts = std::move(attempts);
-    d.total_time =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now - out.event.accepted);
+    d.total_time = std::chrono::duration_cast<std::chrono::nanoseconds>(now - out.event.accepted);
     d.batch_size = batch;
     return out;
 }

@@ -140,17 +140,15 @@ auto dispatch_core<Transport, Timer>::begin(slot& s) -> void {
         // What a receiver's limit means: the bytes it gets. Only a single event can be
         // over it here (batches are filled to a bound that fits); it is never sent.
         if (body.size() > config_.max_body_size)
-            return settle(s, s.generation, delivery_status::failed,
-                          error::request_body_too_large);
+            return settle(s, s.generation, delivery_status::failed, error::request_body_too_large);
     }
     const pending& first = s.events.front();
     if (url_.has_placeholders())
         s.request.target(first.target);
     if (first.headers != s.event_headers) {
-        for_each_header_line(s.event_headers,
-                             [&](std::string_view name, std::string_view) {
-                                 s.request.erase(name);
-                             });
+        for_each_header_line(s.event_headers, [&](std::string_view name, std::string_view) {
+            s.request.erase(name);
+        });
         for_each_header_line(first.headers, [&](std::string_view name, std::string_view value) {
             if (!check_header(name, value)) // read back from a spool: checked once more
                 s.request.insert(name, value);

@@ -56,11 +56,15 @@ auto dispatch_core<Transport, Timer>::refill() -> void {
         return;
     }
     for (spool_record& r : spool_buffer_) {
-        const auto age =
-            std::max(now - r.created, std::chrono::system_clock::duration::zero());
-        pending p{r.id, take_buffer(), {}, {}, clock::now() -
-                      std::chrono::duration_cast<typename clock::duration>(age),
-                  {}, r.created, r.sequence};
+        const auto age = std::max(now - r.created, std::chrono::system_clock::duration::zero());
+        pending p{r.id,
+                  take_buffer(),
+                  {},
+                  {},
+                  clock::now() - std::chrono::duration_cast<typename clock::duration>(age),
+                  {},
+                  r.created,
+                  r.sequence};
         p.payload.swap(r.payload); // the record's buffer goes back to the spool's reads
         p.target.swap(r.target);
         p.headers.swap(r.headers);
@@ -73,7 +77,9 @@ auto dispatch_core<Transport, Timer>::refill() -> void {
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::fill_record(spool_record& out, const event_id& id, std::chrono::system_clock::time_point created, const event_text& text) const -> void {
+auto dispatch_core<Transport, Timer>::fill_record(spool_record& out, const event_id& id,
+                                                  std::chrono::system_clock::time_point created,
+                                                  const event_text& text) const -> void {
     out.id = id;
     out.endpoint.assign(config_.url);
     out.created = created;
@@ -83,7 +89,8 @@ auto dispatch_core<Transport, Timer>::fill_record(spool_record& out, const event
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::settle_in_spools(const pending& ev, const delivery& outcome) -> void {
+auto dispatch_core<Transport, Timer>::settle_in_spools(const pending& ev, const delivery& outcome)
+    -> void {
     if (outcome.status == delivery_status::abandoned || ev.done)
         return;
     if (outcome.status != delivery_status::delivered && options_.dead_letters) {

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The checks CI makes beside the tests:
+# - every C++ file is formatted as the project's .clang-format says (clang-format 14);
+# - every public header (not detail/ or impl/) compiles on its own, included first and twice,
+#   with GCC and with clang 14, warnings as errors: a header that leans on what its includer
+#   happened to include first, or on one compiler's leniency, fails here.
+# Usage: scripts/check.sh [format|headers]...   (both when none is named)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh base test check
+
+what=("$@")
+[ ${#what[@]} -eq 0 ] && what=(format headers)
+status=0
+
+check_format() {
+    local files
+    mapfile -t files < <(git ls-files '*.hpp' '*.cpp' 2>/dev/null ||
+                         find include tests benchmarks examples -name '*.[ch]pp')
+    if clang-format --dry-run -Werror "${files[@]}"; then
+        echo "format: ${#files[@]} files as .clang-format says"
+    else
+        echo "format: the files above differ; run: clang-format -i <file>" >&2
+        status=1
+    fi
+}
+
+# One header with one compiler: prints what failed, exits non-zero.
+check_header() {
+    local compiler=$1 header=$2
+    if ! printf '#include <%s>\n#include <%s>\nint main() {}\n' "$header" "$header" |
+        "$compiler" -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror -Iinclude \
+            -x c++ - 2>/tmp/webhook-check-$$-"${header//\//_}"-"$compiler".log; then
+        echo "headers: <$header> does not compile on its own with $compiler:" >&2
+        head -20 /tmp/webhook-check-$$-"${header//\//_}"-"$compiler".log >&2
+        rm -f /tmp/webhook-check-$$-"${header//\//_}"-"$compiler".log
+        return 1
+    fi
+    rm -f /tmp/webhook-check-$$-"${header//\//_}"-"$compiler".log
+}
+export -f check_header
+
+check_headers() {
+    local headers
+    mapfile -t headers < <(cd include && find webhook -name '*.hpp' -not -path '*/detail/*' \
+                                              -not -path '*/impl/*' | sort)
+    local jobs=()
+    for compiler in g++ clang++; do
+        for h in "${headers[@]}"; do jobs+=("$compiler $h"); done
+    done
+    if printf '%s\n' "${jobs[@]}" |
+        xargs -P "$(nproc)" -L 1 bash -c 'check_header "$0" "$1"'; then
+        echo "headers: ${#headers[@]} public headers compile on their own with g++ and clang++"
+    else
+        status=1
+    fi
+}
+
+for w in "${what[@]}"; do
+    case "$w" in
+        format) check_format ;;
+        headers) check_headers ;;
+        *) echo "check.sh: unknown check '$w' (format, headers)" >&2; exit 2 ;;
+    esac
+done
+exit $status
