@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_is_escaped_in_the_message_as_control_character
         BOOST_REQUIRE(r.has_error());
         BOOST_TEST(r.error().code == webhook::error::invalid_utf8);
         BOOST_TEST(r.error().message() == expected);
-        BOOST_TEST(webhook::json::detail::find_invalid_utf8(r.error().message()) ==
+        BOOST_TEST(webhook::detail::find_invalid_utf8(r.error().message()) ==
                    std::string_view::npos);
     }
 }

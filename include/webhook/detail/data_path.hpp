@@ -1,9 +1,9 @@
 #ifndef WEBHOOK_DETAIL_DATA_PATH_HPP
 #define WEBHOOK_DETAIL_DATA_PATH_HPP
 
+#include <webhook/detail/utf8.hpp>
 #include <webhook/error.hpp>
 #include <webhook/json/detail/escape.hpp>
-#include <webhook/json/detail/utf8.hpp>
 
 #include <cstddef>
 #include <string_view>
@@ -78,7 +78,7 @@ constexpr path_scan scan_data_path(std::string_view text) noexcept {
         }
     }
     const std::string_view body = text.substr(first, last - first);
-    if (const auto bad = json::detail::find_invalid_utf8(body); bad != std::string_view::npos) {
+    if (const auto bad = find_invalid_utf8(body); bad != std::string_view::npos) {
         r.problem = error::invalid_utf8;
         r.offset = first + bad;
         return r;

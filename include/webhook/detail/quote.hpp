@@ -1,7 +1,7 @@
 #ifndef WEBHOOK_DETAIL_QUOTE_HPP
 #define WEBHOOK_DETAIL_QUOTE_HPP
 
-#include <webhook/json/detail/utf8.hpp>
+#include <webhook/detail/utf8.hpp>
 
 #include <cstddef>
 #include <string>
@@ -35,7 +35,7 @@ inline void append_escaped(std::string& out, std::string_view text) {
             ++p;
             continue;
         }
-        const std::size_t n = json::detail::utf8_sequence_length(p, end);
+        const std::size_t n = utf8_sequence_length(p, end);
         // C1 controls are the well-formed two-byte sequences C2 80 to C2 9F.
         const bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(p[1]) <= 0x9F;
         if (n == 0) {

@@ -1,8 +1,8 @@
 #ifndef WEBHOOK_JSON_DETAIL_MEMBERS_HPP
 #define WEBHOOK_JSON_DETAIL_MEMBERS_HPP
 
+#include <webhook/detail/utf8.hpp>
 #include <webhook/json/detail/escape.hpp>
-#include <webhook/json/detail/utf8.hpp>
 #include <webhook/json/wire_names.hpp>
 
 #include <boost/describe/enumerators.hpp>
@@ -257,7 +257,7 @@ consteval bool check_wire_names() {
     } else {
         constexpr auto& wires = wire_names_of<T>;
         for (std::size_t i = 0; i < wires.size(); ++i) {
-            if (find_invalid_utf8(wires[i]) != std::string_view::npos)
+            if (webhook::detail::find_invalid_utf8(wires[i]) != std::string_view::npos)
                 wire_names_error_a_wire_name_is_not_valid_utf8();
             for (std::size_t j = i + 1; j < wires.size(); ++j)
                 if (wires[i] == wires[j])

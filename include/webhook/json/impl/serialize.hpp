@@ -1,6 +1,7 @@
 #ifndef WEBHOOK_JSON_IMPL_SERIALIZE_HPP
 #define WEBHOOK_JSON_IMPL_SERIALIZE_HPP
 
+#include <webhook/detail/utf8.hpp>
 #include <webhook/json/detail/members.hpp>
 #include <webhook/json/detail/number.hpp>
 #include <webhook/json/detail/time.hpp>
@@ -123,7 +124,7 @@ inline void write_string(writer& w, std::string_view s) {
             out = w.reserve(remaining + 6 + 1 + slack);
             out += write_escape(out, c);
             ++in;
-        } else if (const std::size_t n = utf8_sequence_length(in, end)) {
+        } else if (const std::size_t n = webhook::detail::utf8_sequence_length(in, end)) {
             std::memcpy(out, in, n); // room: n <= remaining
             out += n;
             in += n;
@@ -204,7 +205,7 @@ inline std::size_t string_content_size(writer& w, const char* p, const char* end
         if (c < 0x80) {
             size += !needs_escape(c) ? 1 : short_escape(c) ? 2 : 6;
             ++p;
-        } else if (const std::size_t n = utf8_sequence_length(p, end)) {
+        } else if (const std::size_t n = webhook::detail::utf8_sequence_length(p, end)) {
             size += n;
             p += n;
         } else if (w.options().invalid_utf8 == utf8_policy::replace) {
@@ -228,7 +229,7 @@ inline void finish_adapted_string(writer& w, std::size_t start) {
     while (clean != end) {
         const char* const p = w.data() + clean;
         const auto c = static_cast<unsigned char>(*p);
-        const std::size_t n = c >= 0x80         ? utf8_sequence_length(p, w.data() + end)
+        const std::size_t n = c >= 0x80 ? webhook::detail::utf8_sequence_length(p, w.data() + end)
                               : needs_escape(c) ? 0
                                                 : 1;
         if (n == 0)
@@ -252,7 +253,7 @@ inline void finish_adapted_string(writer& w, std::size_t start) {
             else
                 *out++ = static_cast<char>(c);
             ++p;
-        } else if (const std::size_t n = utf8_sequence_length(p, raw_end)) {
+        } else if (const std::size_t n = webhook::detail::utf8_sequence_length(p, raw_end)) {
             std::memcpy(out, p, n);
             out += n;
             p += n;

@@ -1,10 +1,10 @@
-#ifndef WEBHOOK_JSON_DETAIL_UTF8_HPP
-#define WEBHOOK_JSON_DETAIL_UTF8_HPP
+#ifndef WEBHOOK_DETAIL_UTF8_HPP
+#define WEBHOOK_DETAIL_UTF8_HPP
 
 #include <cstddef>
 #include <string_view>
 
-namespace webhook::json::detail {
+namespace webhook::detail {
 
 /** Length of the well-formed UTF-8 sequence that starts at `p`, or 0.
 
@@ -55,6 +55,6 @@ constexpr std::size_t find_invalid_utf8(std::string_view s) noexcept {
     return std::string_view::npos;
 }
 
-} // namespace webhook::json::detail
+} // namespace webhook::detail
 
 #endif
