@@ -7,10 +7,10 @@
     member is a configuration key (config/describe.hpp lists them for Boost.Describe). */
 
 #include <webhook/circuit.hpp>
+#include <webhook/config/signing_options.hpp>
 #include <webhook/data_path.hpp>
 #include <webhook/retry.hpp>
 #include <webhook/secret.hpp>
-#include <webhook/signing.hpp>
 #include <webhook/transport/options.hpp>
 
 #include <boost/beast/http/verb.hpp>
@@ -148,7 +148,7 @@ struct endpoint {
     webhook::authentication authentication = no_auth{};
     std::vector<header_field> headers{};
     /** Signs every attempt, so that receivers can check where it came from and that it was
-        not replayed: Standard Webhooks or an HMAC header (see `signing.hpp`). Off by default. */
+        not replayed: Standard Webhooks or an HMAC header (see `config/signing_options.hpp`; signed by `<webhook/signing.hpp>`). Off by default. */
     webhook::signing signing = no_signing{};
     /// Empty: `webhook/<version>`.
     std::string user_agent{};

@@ -3,6 +3,8 @@
 
 // Thin wrappers over OpenSSL 3's EVP_MAC (HMAC) and EVP_PKEY (Ed25519), and hex encoding.
 
+#include <webhook/detail/key_material.hpp>
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -20,7 +22,6 @@ namespace webhook::detail {
 
 /// Largest HMAC we make (SHA-512); EVP_MAX_MD_SIZE.
 inline constexpr std::size_t max_mac_size = 64;
-inline constexpr std::size_t ed25519_key_size = 32;
 inline constexpr std::size_t ed25519_signature_size = 64;
 
 inline const unsigned char* bytes_of(std::string_view s) noexcept {
@@ -34,12 +35,6 @@ inline std::string_view view_of(const unsigned char* p, std::size_t n) noexcept 
 /// Constant-time equality of two byte ranges of the same length (CRYPTO_memcmp).
 inline bool equal_bytes(const unsigned char* a, const unsigned char* b, std::size_t n) noexcept {
     return CRYPTO_memcmp(a, b, n) == 0;
-}
-
-/// Overwrites `s` before it is freed: decoded keys should not linger in freed memory.
-inline void cleanse(std::string& s) noexcept {
-    if (!s.empty())
-        OPENSSL_cleanse(s.data(), s.size());
 }
 
 /** An HMAC keyed once. `compute` works on a copy of the keyed context, so one `hmac_key`
