@@ -3,14 +3,15 @@
 # - every C++ file is formatted as the project's .clang-format says (clang-format 14);
 # - every public header (not detail/ or impl/) compiles on its own, included first and twice,
 #   with GCC and with clang 14, warnings as errors: a header that leans on what its includer
-#   happened to include first, or on one compiler's leniency, fails here.
-# Usage: scripts/check.sh [format|headers]...   (both when none is named)
+#   happened to include first, or on one compiler's leniency, fails here;
+# - every include points the way the layers allow (scripts/architecture.sh check).
+# Usage: scripts/check.sh [format|layers|headers]...   (all when none is named)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh base test check
 
 what=("$@")
-[ ${#what[@]} -eq 0 ] && what=(format headers)
+[ ${#what[@]} -eq 0 ] && what=(format layers headers)
 status=0
 
 check_format() {
@@ -27,9 +28,11 @@ check_format() {
 
 # One header with one compiler: prints what failed, exits non-zero.
 check_header() {
-    local compiler=$1 header=$2
+    local compiler=$1 header=$2 defines=()
+    # <webhook/src.hpp> is the one header for the compile-once mode only.
+    [ "$header" = webhook/src.hpp ] && defines=(-DWEBHOOK_SEPARATE_COMPILATION)
     if ! printf '#include <%s>\n#include <%s>\nint main() {}\n' "$header" "$header" |
-        "$compiler" -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror -Iinclude \
+        "$compiler" -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror -Iinclude "${defines[@]}" \
             -x c++ - 2>/tmp/webhook-check-$$-"${header//\//_}"-"$compiler".log; then
         echo "headers: <$header> does not compile on its own with $compiler:" >&2
         head -20 /tmp/webhook-check-$$-"${header//\//_}"-"$compiler".log >&2
@@ -59,8 +62,9 @@ check_headers() {
 for w in "${what[@]}"; do
     case "$w" in
         format) check_format ;;
+        layers) scripts/architecture.sh check || status=1 ;;
         headers) check_headers ;;
-        *) echo "check.sh: unknown check '$w' (format, headers)" >&2; exit 2 ;;
+        *) echo "check.sh: unknown check '$w' (format, layers, headers)" >&2; exit 2 ;;
     esac
 done
 exit $status

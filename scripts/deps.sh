@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that a build needs, or says exactly how to.
-# Usage: scripts/deps.sh [base|test|bench|fuzz|check]...   (sourced or run; exits non-zero when missing)
+# Usage: scripts/deps.sh [base|test|bench|fuzz|check|docs]...   (sourced or run; exits non-zero when missing)
 set -euo pipefail
 
 packages_base=(g++ cmake make libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev zlib1g-dev)
@@ -11,6 +11,8 @@ packages_bench=(libbenchmark-dev nlohmann-json3-dev rapidjson-dev nginx-light wr
 packages_fuzz=(clang libclang-rt-14-dev llvm-14 ninja-build)
 # scripts/check.sh: the formatter and a second compiler for the headers.
 packages_check=(clang clang-format git)
+# scripts/architecture.sh svg: Graphviz draws the layers.
+packages_docs=(graphviz)
 
 wanted=("${packages_base[@]}")
 for group in "$@"; do
@@ -20,7 +22,8 @@ for group in "$@"; do
         bench) wanted+=("${packages_bench[@]}") ;;
         fuzz) wanted+=("${packages_fuzz[@]}") ;;
         check) wanted+=("${packages_check[@]}") ;;
-        *) echo "deps.sh: unknown group '$group' (base, test, bench, fuzz, check)" >&2; exit 2 ;;
+        docs) wanted+=("${packages_docs[@]}") ;;
+        *) echo "deps.sh: unknown group '$group' (base, test, bench, fuzz, check, docs)" >&2; exit 2 ;;
     esac
 done
 
