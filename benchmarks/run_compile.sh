@@ -4,7 +4,11 @@
 #   boost_only      the Asio, Beast, SSL, JSON and URL headers the dispatcher builds on
 #   dispatcher_h    #include <webhook/dispatcher.hpp> and an empty main
 #   post_one_event  a described struct and a dispatcher that posts it (a real program)
+#   post_one_event_separate   the same with WEBHOOK_SEPARATE_COMPILATION (the dispatcher is
+#                   compiled once elsewhere, in the translation unit of <webhook/src.hpp>)
+#   src_hpp         that one translation unit: #include <webhook/src.hpp>
 #   json_h          #include <webhook/json.hpp> and an empty main
+#   endpoint_h      #include <webhook/endpoint.hpp> (configuration only) and an empty main
 # Usage: benchmarks/run_compile.sh   Environment: REPEATS (3), CXX (g++), OPT (-O0).
 set -euo pipefail
 
@@ -33,6 +37,10 @@ cat >"$work/json_h.cpp" <<'EOF'
 #include <webhook/json.hpp>
 int main() {}
 EOF
+cat >"$work/endpoint_h.cpp" <<'EOF'
+#include <webhook/endpoint.hpp>
+int main() {}
+EOF
 cat >"$work/post_one_event.cpp" <<'EOF'
 #include <webhook/dispatcher.hpp>
 
@@ -59,26 +67,31 @@ EOF
 # One compilation: prints "cpu_seconds peak_mb".
 measure() {
     local src=$1
+    shift
     /usr/bin/time -f "%U %S %M" -o "$work/time.txt" \
-        "$cxx" -std=c++20 "$opt" -c -I"$root/include" "$src" -o "$work/out.o"
+        "$cxx" -std=c++20 "$opt" "$@" -c -I"$root/include" "$src" -o "$work/out.o"
     awk '{ printf "%.2f %.0f\n", $1 + $2, $3 / 1024 }' "$work/time.txt"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-printf "%-16s %10s %10s %10s\n" "translation unit" "cpu_s" "peak_MB" "vs_boost"
+printf "%-24s %10s %10s %10s\n" "translation unit" "cpu_s" "peak_MB" "vs_boost"
 base=""
-for tu in boost_only json_h dispatcher_h post_one_event; do
+cp "$work/post_one_event.cpp" "$work/post_one_event_separate.cpp"
+printf '#include <webhook/src.hpp>\n' >"$work/src_hpp.cpp"
+for tu in boost_only json_h endpoint_h dispatcher_h post_one_event post_one_event_separate src_hpp; do
+    flags=()
+    case "$tu" in post_one_event_separate | src_hpp) flags=(-DWEBHOOK_SEPARATE_COMPILATION) ;; esac
     : >"$work/cpu.txt"
     : >"$work/mem.txt"
     for _ in $(seq "$repeats"); do
-        read -r cpu mem < <(measure "$work/$tu.cpp")
+        read -r cpu mem < <(measure "$work/$tu.cpp" "${flags[@]}")
         echo "$cpu" >>"$work/cpu.txt"
         echo "$mem" >>"$work/mem.txt"
     done
     cpu=$(median <"$work/cpu.txt")
     mem=$(median <"$work/mem.txt")
     [ -z "$base" ] && base=$cpu
-    printf "%-16s %10s %10s %9.2fx\n" "$tu" "$cpu" "$mem" "$(awk -v a="$cpu" -v b="$base" 'BEGIN { print a / b }')"
+    printf "%-24s %10s %10s %9.2fx\n" "$tu" "$cpu" "$mem" "$(awk -v a="$cpu" -v b="$base" 'BEGIN { print a / b }')"
 done
 echo "($cxx $opt -std=c++20 -c, medians of $repeats; vs_boost: CPU time against boost_only)"

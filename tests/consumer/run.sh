@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs the consumer program one way into the library.
-# Usage: run.sh subdir|install|plain|header-only <source-dir> <scratch-dir> <c++ compiler>
+# Usage: run.sh subdir|compiled|install|plain|header-only <source-dir> <scratch-dir> <c++ compiler>
 set -euo pipefail
 mode=$1 src=$2 work=$3 cxx=$4
 rm -rf "$work" && mkdir -p "$work"
@@ -9,6 +9,11 @@ generator=(-DCMAKE_CXX_COMPILER="$cxx")
 case "$mode" in
 subdir)
     cmake -S "$src/tests/cmake_subdir" -B "$work/build" "${generator[@]}" -DWEBHOOK_SOURCE_DIR="$src"
+    cmake --build "$work/build"
+    "$work/build/consumer"
+    ;;
+compiled) # add_subdirectory and webhook::compiled (WEBHOOK_SEPARATE_COMPILATION)
+    cmake -S "$src/tests/cmake_compiled" -B "$work/build" "${generator[@]}" -DWEBHOOK_SOURCE_DIR="$src"
     cmake --build "$work/build"
     "$work/build/consumer"
     ;;

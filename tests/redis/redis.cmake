@@ -17,7 +17,7 @@ set_tests_properties(redis_redis_spool_test PROPERTIES TIMEOUT 120)
 # The multi-process suite: dispatcher processes (redis_worker) sharing one stream, the crash
 # suite's receiver process (spool/crash.cmake) logging every webhook-id it answers.
 add_executable(redis_worker redis/redis_worker.cpp)
-target_link_libraries(redis_worker PRIVATE webhook::redis webhook_project_options)
+target_link_libraries(redis_worker PRIVATE webhook::redis webhook::compiled webhook_project_options)
 webhook_add_test(redis/multiprocess_test.cpp)
 target_link_libraries(redis_multiprocess_test PRIVATE webhook::redis)
 target_compile_definitions(redis_multiprocess_test PRIVATE

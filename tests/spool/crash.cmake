@@ -3,7 +3,7 @@
 foreach(program crash_receiver crash_poster)
     add_executable(spool_${program} spool/${program}.cpp)
     target_include_directories(spool_${program} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
-    target_link_libraries(spool_${program} PRIVATE webhook::webhook webhook_project_options
+    target_link_libraries(spool_${program} PRIVATE webhook::compiled webhook_project_options
                                                    OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
 endforeach()
 webhook_add_test(spool/crash_test.cpp)
