@@ -27,8 +27,8 @@
 //   events_per_s=... post_s=... post_events_per_s=... claimed=... redis_reads=...
 
 #include <webhook/dispatcher.hpp>
-#include <webhook/file_spool.hpp>
-#include <webhook/redis_spool.hpp>
+#include <webhook/spool/file_spool.hpp>
+#include <webhook/spool/redis_spool.hpp>
 
 #include "json_payloads.hpp"
 

@@ -40,7 +40,7 @@
 // nothing); a fresh folder is made inside it for the run and removed at the end.
 
 #include <webhook/dispatcher.hpp>
-#include <webhook/file_spool.hpp>
+#include <webhook/spool/file_spool.hpp>
 
 #include "json_payloads.hpp"
 

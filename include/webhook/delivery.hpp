@@ -2,45 +2,18 @@
 #define WEBHOOK_DELIVERY_HPP
 
 #include <webhook/circuit.hpp>
+#include <webhook/event_id.hpp>
 
 #include <boost/container/small_vector.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
-#include <optional>
 #include <string>
-#include <string_view>
 
 namespace webhook {
-
-/** The unique id of an event, given when the event is accepted and sent as the `webhook-id`
-    header on every attempt, so that a receiver can drop duplicates. 26 characters: a ULID
-    (48-bit millisecond time, 80 random bits, Crockford base32), so ids sort by creation. */
-class event_id {
-public:
-    static constexpr std::size_t size = 26;
-
-    event_id() = default;
-    /// A new id for the time `now`, from `random` (80 bits are used).
-    event_id(std::chrono::system_clock::time_point now, std::uint64_t random_high,
-             std::uint64_t random_low) noexcept;
-
-    /** The id written as `text` (26 Crockford base32 digits, upper case, the first at most
-        '7'), or none when `text` is not one. Used to read ids back from a spool. */
-    static std::optional<event_id> parse(std::string_view text) noexcept;
-
-    std::string_view view() const noexcept { return {chars_.data(), size}; }
-    bool empty() const noexcept { return chars_[0] == '\0'; }
-    friend bool operator==(const event_id&, const event_id&) = default;
-    friend std::ostream& operator<<(std::ostream& os, const event_id& id);
-
-private:
-    std::array<char, size> chars_{};
-};
 
 /** How one event ended. Every accepted event ends in exactly one of these. */
 enum class delivery_status {

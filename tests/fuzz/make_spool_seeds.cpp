@@ -3,7 +3,7 @@
 // headers wrote it (by the tests' encoder, spool/v1_journal.hpp):
 //   make_spool_seeds <corpus dir>
 // The seeds named `v1_*` are not made here: the release before version 2 wrote them.
-#include <webhook/file_spool.hpp>
+#include <webhook/spool/file_spool.hpp>
 
 #include "../spool/v1_journal.hpp"
 #include "spool_input.hpp"

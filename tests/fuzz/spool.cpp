@@ -7,12 +7,13 @@
 // unacknowledged records in sequence order, once each, as many as `recovery()` counted;
 // whatever it returns can be acknowledged; a new append gets a higher sequence; and a
 // second open finds exactly the records left.
-#include <webhook/file_spool.hpp>
+#include <webhook/spool/file_spool.hpp>
 
 #include "fuzz_check.hpp"
 #include "spool_input.hpp"
 
 #include <webhook/detail/crc32c.hpp>
+#include <webhook/spool/detail/journal_codec.hpp>
 
 #include <cstddef>
 #include <cstdint>

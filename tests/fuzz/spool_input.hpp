@@ -11,7 +11,8 @@
 //           sequence: 0-253 as is, 254 is 2^32, 255 is 2^64-1) | u16 size (little-endian) |
 //           the bytes. A short last file takes what is left.
 
-#include <webhook/file_spool.hpp>
+#include <webhook/spool/detail/journal_codec.hpp>
+#include <webhook/spool/file_spool.hpp>
 
 #include <algorithm>
 #include <cstddef>

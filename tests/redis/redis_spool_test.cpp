@@ -1,4 +1,4 @@
-#include <webhook/redis_spool.hpp>
+#include <webhook/spool/redis_spool.hpp>
 
 #define BOOST_TEST_MODULE redis_spool
 #include <boost/test/unit_test.hpp>

@@ -12,7 +12,7 @@
 // Counters go to stdout at the end.
 
 #include <webhook/dispatcher.hpp>
-#include <webhook/redis_spool.hpp>
+#include <webhook/spool/redis_spool.hpp>
 
 #include <boost/describe.hpp>
 

@@ -4,7 +4,7 @@
 // Usage: spool_crash_poster SPOOL_DIR URL K POSTED_LOG   (exit 0: all delivered)
 
 #include <webhook/dispatcher.hpp>
-#include <webhook/file_spool.hpp>
+#include <webhook/spool/file_spool.hpp>
 
 #include <boost/describe.hpp>
 

@@ -5,7 +5,7 @@
 #define BOOST_TEST_MODULE spool_crash
 #include <boost/test/unit_test.hpp>
 
-#include <webhook/file_spool.hpp>
+#include <webhook/spool/file_spool.hpp>
 
 #include "support/child_process.hpp"
 

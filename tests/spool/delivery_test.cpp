@@ -5,7 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <webhook/dispatcher.hpp>
-#include <webhook/file_spool.hpp>
+#include <webhook/spool/file_spool.hpp>
 
 #include "support/print.hpp"
 #include "support/test_receiver.hpp"

@@ -1,4 +1,4 @@
-#include <webhook/file_spool.hpp>
+#include <webhook/spool/file_spool.hpp>
 
 #define BOOST_TEST_MODULE spool_file_spool
 #include <boost/test/unit_test.hpp>

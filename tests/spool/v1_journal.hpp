@@ -2,13 +2,13 @@
 #define WEBHOOK_TESTS_SPOOL_V1_JOURNAL_HPP
 
 // Journal files as releases before per-event headers wrote them (file format version 1; the
-// layout is in include/webhook/impl/file_spool.hpp), encoded here by hand rather than with the
-// library's encoder, which writes only the current version. For the tests of upgrades
-// (spool/file_spool_test.cpp, which also checks these bytes against a segment the earlier
-// release wrote) and the fuzz seeds (fuzz/make_spool_seeds.cpp).
+// layout is in include/webhook/spool/detail/journal_codec.hpp), encoded here by hand rather
+// than with the library's encoder, which writes only the current version. For the tests of
+// upgrades (spool/file_spool_test.cpp, which also checks these bytes against a segment the
+// earlier release wrote) and the fuzz seeds (fuzz/make_spool_seeds.cpp).
 
 #include <webhook/detail/crc32c.hpp>
-#include <webhook/spool.hpp>
+#include <webhook/spool/spool.hpp>
 
 #include <chrono>
 #include <cstdint>

@@ -4,7 +4,7 @@
 // A spool in memory for dispatcher tests: it keeps what it is given across dispatchers (as a
 // journal keeps it across runs), can refuse appends on demand, and shows what it holds.
 
-#include <webhook/spool.hpp>
+#include <webhook/spool/spool.hpp>
 
 #include <map>
 #include <mutex>
