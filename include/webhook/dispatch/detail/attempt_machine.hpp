@@ -1,10 +1,10 @@
 #ifndef WEBHOOK_DISPATCH_DETAIL_ATTEMPT_MACHINE_HPP
 #define WEBHOOK_DISPATCH_DETAIL_ATTEMPT_MACHINE_HPP
 
+#include <webhook/auth/detail/token_cache.hpp>
 #include <webhook/delivery.hpp>
 #include <webhook/detail/circuit_breaker.hpp>
 #include <webhook/detail/token_bucket.hpp>
-#include <webhook/detail/token_cache.hpp>
 #include <webhook/error.hpp>
 #include <webhook/retry.hpp>
 
@@ -26,8 +26,8 @@ namespace webhook::detail {
 enum class attempt_step {
     send,        ///< send it now
     wait,        ///< ask again at `at`: the circuit is open, the rate limit, a retry delay
-    fetch_token, ///< wait for the OAuth token, which this request asks for
-    await_token, ///< wait for the OAuth token, which another request asks for
+    fetch_token, ///< wait for the token its credential needs, which this request asks for
+    await_token, ///< wait for the token its credential needs, which another request asks for
     settle,      ///< end the request's events with `status` and `error`
 };
 
@@ -38,7 +38,7 @@ struct attempt_action {
     TimePoint at{};
     /// `wait`: for the circuit breaker (a circuit that closes wakes it early).
     bool circuit_wait = false;
-    /// `send`: put the current OAuth token into the request first.
+    /// `send`: put the current token into the request first.
     bool authorize = false;
     /// `settle`: how the events end, and why.
     delivery_status status = delivery_status::delivered;
@@ -61,7 +61,8 @@ struct attempt_state {
     std::size_t attempts = 0;
     /// The attempt in flight is the circuit breaker's probe.
     bool probe = false;
-    /// A 401 already made this request fetch a new token (once per request).
+    /// A 401 already made this request fetch a new token (once per request; see
+    /// `token_cache::refused_by`).
     bool token_refused = false;
     /// The generation of the token its request carries (kept across the slot's requests).
     std::uint64_t token_generation = 0;
@@ -87,7 +88,8 @@ struct attempt_answer {
 };
 
 /** The endpoint-wide parts every request consults: its settings and the shared circuit
-    breaker, rate limit and token cache (null when not configured). */
+    breaker, rate limit and token cache (null when not configured; the token cache when the
+    authentication needs a token, `request_authenticator::needs_token`). */
 template <class Clock>
 struct attempt_context {
     std::chrono::milliseconds max_event_age{};
@@ -147,7 +149,7 @@ before_attempt(const attempt_context<Clock>& c, attempt_state<typename Clock::ti
 }
 
 /** After an attempt's answer: settled, or another attempt after a delay (or at once, with a
-    new token, after the first 401 of an OAuth request). */
+    new token, after the first refusal of the token a request carried). */
 template <class Clock>
 attempt_action<typename Clock::time_point>
 after_answer(const attempt_context<Clock>& c, attempt_state<typename Clock::time_point>& s,
@@ -155,10 +157,9 @@ after_answer(const attempt_context<Clock>& c, attempt_state<typename Clock::time
     attempt_action<typename Clock::time_point> next;
     ++s.attempts;
     const bool probe = std::exchange(s.probe, false);
-    if (c.tokens != nullptr && a.status == 401 && !s.token_refused) {
+    if (c.tokens != nullptr &&
+        c.tokens->refused_by(a.status, s.token_generation, s.token_refused)) {
         // The token may have been revoked or expired early: a new one, once, at once.
-        s.token_refused = true;
-        c.tokens->refused(s.token_generation);
         const auto circuit = c.breaker.on_success(probe); // the receiver is up: it answered
         next = before_attempt(c, s, now);
         next.retry_delay = std::chrono::milliseconds(0);

@@ -1,11 +1,12 @@
 #ifndef WEBHOOK_DISPATCH_DETAIL_DISPATCH_CORE_HPP
 #define WEBHOOK_DISPATCH_DETAIL_DISPATCH_CORE_HPP
 
+#include <webhook/auth/authenticator.hpp>
+#include <webhook/auth/detail/token_cache.hpp>
 #include <webhook/circuit.hpp>
 #include <webhook/delivery.hpp>
 #include <webhook/detail/circuit_breaker.hpp>
 #include <webhook/detail/gzip.hpp>
-#include <webhook/detail/oauth.hpp>
 #include <webhook/detail/replace_field.hpp>
 #include <webhook/detail/retry_after.hpp>
 #include <webhook/detail/ring_queue.hpp>
@@ -78,11 +79,12 @@ public:
           bucket_(config_.rate_limit.per_second, std::max<std::size_t>(config_.rate_limit.burst, 1),
                   clock::now()),
           breaker_(config_.circuit_breaker), signer_(request_signer::make(config_.signing)),
+          authenticator_(request_authenticator::make(config_.authentication)),
           rng_(std::random_device{}()) {
         transport_ = transport ? std::move(transport) : make_transport();
         const request_headers headers = make_headers();
-        if (const auto* oauth = std::get_if<oauth2_client_credentials>(&config_.authentication))
-            oauth_.emplace(*oauth, headers);
+        if (authenticator_.needs_token())
+            token_.emplace(authenticator_, headers);
         const std::size_t slots = config_.ordered ? 1 : config_.max_in_flight;
         for (std::size_t i = 0; i < slots; ++i) {
             auto s = std::make_unique<slot>(strand_);
@@ -195,13 +197,13 @@ private:
         std::uint64_t generation = 0; // changes when abandoned: late completions are ignored
     };
 
-    /// OAuth 2.0 client credentials: the token request, the cached token, who waits for it.
-    struct oauth_client {
-        oauth_client(const oauth2_client_credentials& c, const request_headers& headers)
-            : token_url(endpoint_url(c.token_url)),
-              request(make_token_request(c, token_url, headers)), cache(c.refresh_skew) {}
+    /** The token that requests carry when the authentication needs one
+        (`request_authenticator::needs_token`): the request that obtains it, the cached token,
+        who waits for it. */
+    struct token_source {
+        token_source(const request_authenticator& auth, const request_headers& headers)
+            : request(auth.token_request(headers)), cache(auth.refresh_skew()) {}
 
-        endpoint_url token_url;
         http_request request;                                 // sent as it is, on the strand
         token_cache<clock> cache;                             // under mutex_
         std::vector<std::pair<slot*, std::uint64_t>> waiters; // under mutex_
@@ -322,14 +324,14 @@ private:
     template <class Handler>
     void send_request(const origin& where, const http_request& request, Handler done);
 
-    /// Asks the token endpoint for a token: one request at a time. On the strand.
+    /// Sends the request that obtains the token: one at a time. On the strand.
     void fetch_token();
 
     /** Resumes the requests that waited for the token. Without one, each of them fails
-        its attempt with `error::token_request_failed` (the token endpoint's refusal as
-        the attempt's body excerpt), and the retry policy decides what comes next; a token
-        endpoint that the destination policy refuses fails them at once, as a refused
-        receiver does (`error::address_not_allowed`). */
+        its attempt with `error::token_request_failed` (the body of a non-2xx answer to the
+        token request as the attempt's body excerpt), and the retry policy decides what comes
+        next; a token request that the destination policy refuses fails them at once, as a
+        refused receiver does (`error::address_not_allowed`). */
     void on_token(boost::system::error_code ec, http_response response);
 
     /// Records one attempt and carries out what the attempt machine decides. On the strand.
@@ -374,6 +376,7 @@ private:
     token_bucket<clock> bucket_;
     circuit_breaker<clock> breaker_;
     const request_signer signer_;
+    const request_authenticator authenticator_;
     sign_buffers sign_buffers_; // on the strand
     std::mt19937_64 rng_;
     bool stopping_ = false;
@@ -383,8 +386,8 @@ private:
     std::size_t busy_slots_ = 0;
     std::size_t in_flight_ = 0; // events in busy slots
     bool linger_armed_ = false;
-    std::size_t reporting_ = 0; // outcomes settled and not yet reported
-    std::optional<oauth_client> oauth_;
+    std::size_t reporting_ = 0;         // outcomes settled and not yet reported
+    std::optional<token_source> token_; // when the authentication needs a token
 
     // The spool (when there is one): events appended or replayed and not yet read back.
     static constexpr std::size_t read_chunk = 256;

@@ -1,7 +1,8 @@
 #ifndef WEBHOOK_DISPATCH_DETAIL_IMPL_ATTEMPTS_HPP
 #define WEBHOOK_DISPATCH_DETAIL_IMPL_ATTEMPTS_HPP
 
-// dispatch_core: attempts: asking the attempt machine and carrying out its actions; the OAuth token fetch.
+// dispatch_core: attempts: asking the attempt machine and carrying out its actions; the token
+// fetch, when the authentication needs a token.
 
 namespace webhook::detail {
 
@@ -9,7 +10,7 @@ template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::attempt_context_locked() -> attempt_context<clock> {
     return {config_.max_event_age, config_.retry, breaker_,
             config_.rate_limit.per_second > 0 ? &bucket_ : nullptr,
-            oauth_ ? &oauth_->cache : nullptr};
+            token_ ? &token_->cache : nullptr};
 }
 
 template <class Transport, class Timer>
@@ -31,10 +32,10 @@ auto dispatch_core<Transport, Timer>::prepare_locked(slot& s, std::uint64_t gene
                                                      const action& next, time_point now) -> void {
     s.circuit_wait = next.step == attempt_step::wait && next.circuit_wait;
     if (next.step == attempt_step::send && next.authorize)
-        s.request.set(boost::beast::http::field::authorization, oauth_->cache.authorization());
+        s.request.set(boost::beast::http::field::authorization, token_->cache.authorization());
     if (next.step == attempt_step::fetch_token || next.step == attempt_step::await_token) {
         s.attempt_start = now; // a failed token request is this attempt's failure
-        oauth_->waiters.emplace_back(&s, generation);
+        token_->waiters.emplace_back(&s, generation);
     }
 }
 
@@ -106,7 +107,7 @@ auto dispatch_core<Transport, Timer>::send_request(const origin& where, const ht
 template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::fetch_token() -> void {
     send_request(
-        oauth_->token_url.origin(), oauth_->request,
+        authenticator_.token_origin(), token_->request,
         [self = this->shared_from_this()](boost::system::error_code ec, http_response response) {
             self->on_token(ec, std::move(response));
         });
@@ -115,22 +116,18 @@ auto dispatch_core<Transport, Timer>::fetch_token() -> void {
 template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::on_token(boost::system::error_code ec, http_response response)
     -> void {
-    const bool answered = !ec && response.result_int() / 100 == 2;
-    const boost::system::error_code failure =
-        ec == error::address_not_allowed ? ec : make_error_code(error::token_request_failed);
-    const auto token = answered ? parse_token_response(response.body())
-                                : boost::system::result<oauth_token>(failure);
+    const auto token = authenticator_.read_token(ec, response);
     http_response refusal;
-    if (!ec && !answered) // never a 2xx body: it may hold a token
+    if (!ec && response.result_int() / 100 != 2) // never a 2xx body: it may hold a token
         refusal.body() = std::move(response.body());
     std::vector<std::pair<slot*, std::uint64_t>> waiters;
     {
         std::lock_guard lock(mutex_);
         if (token)
-            oauth_->cache.fetched(*token, clock::now());
+            token_->cache.fetched(*token, clock::now());
         else
-            oauth_->cache.failed();
-        waiters.swap(oauth_->waiters);
+            token_->cache.failed();
+        waiters.swap(token_->waiters);
     }
     for (const auto& [s, generation] : waiters) {
         if (token)

@@ -80,10 +80,7 @@ auto dispatch_core<Transport, Timer>::make_transport() const -> std::shared_ptr<
 template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::make_headers() const -> request_headers {
     request_headers h;
-    if (const auto* basic = std::get_if<basic_auth>(&config_.authentication))
-        h.basic_auth(basic->username, basic->password.reveal());
-    else if (const auto* bearer = std::get_if<bearer_auth>(&config_.authentication))
-        h.bearer_auth(bearer->token.reveal());
+    authenticator_.authorize(h);
     for (const auto& f : config_.headers)
         h.add(f.name, f.value.reveal());
     if (!config_.user_agent.empty())

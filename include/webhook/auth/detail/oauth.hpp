@@ -1,8 +1,9 @@
-#ifndef WEBHOOK_DETAIL_OAUTH_HPP
-#define WEBHOOK_DETAIL_OAUTH_HPP
+#ifndef WEBHOOK_AUTH_DETAIL_OAUTH_HPP
+#define WEBHOOK_AUTH_DETAIL_OAUTH_HPP
 
-#include <webhook/detail/token_cache.hpp>
-#include <webhook/endpoint.hpp>
+#include <webhook/auth/access_token.hpp>
+#include <webhook/config/options.hpp>
+#include <webhook/error.hpp>
 #include <webhook/transport/request.hpp>
 #include <webhook/transport/url.hpp>
 
@@ -16,6 +17,9 @@
 #include <string>
 #include <string_view>
 
+// OAuth 2.0 client credentials without I/O: the token request to send, and the reading of its
+// answer. The dispatcher sends the one and hands back the other (through
+// `request_authenticator`); `token_cache.hpp` keeps the token between the two.
 namespace webhook::detail {
 
 /// `application/x-www-form-urlencoded` (the WHATWG URL standard's serializer): unreserved
@@ -76,7 +80,7 @@ inline http_request make_token_request(const oauth2_client_credentials& c,
 /** Reads a successful token response (RFC 6749 section 5.1): a JSON object with a string
     `access_token` fit for a header, a `token_type` of `Bearer` (any case), and an optional
     non-negative `expires_in`. Anything else is `error::token_request_failed`. */
-inline boost::system::result<oauth_token> parse_token_response(std::string_view body) {
+inline boost::system::result<access_token> parse_token_response(std::string_view body) {
     const boost::system::error_code bad = error::token_request_failed;
     boost::system::error_code ec;
     const boost::json::value doc = boost::json::parse(body, ec);
@@ -90,10 +94,10 @@ inline boost::system::result<oauth_token> parse_token_response(std::string_view 
     const std::string_view type_text = type->get_string();
     if (type_text.size() != 6 || !iequals(type_text, "bearer"))
         return bad;
-    oauth_token t;
-    t.access_token = token->get_string();
+    access_token t;
+    t.token = token->get_string();
     // RFC 6750's b64token: the only characters a Bearer header may carry.
-    for (const char c : t.access_token)
+    for (const char c : t.token)
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '='))
             return bad;
@@ -104,6 +108,19 @@ inline boost::system::result<oauth_token> parse_token_response(std::string_view 
         t.expires_in = std::chrono::seconds(seconds);
     }
     return t;
+}
+
+/** Reads the token endpoint's answer, or the transport's error: the token of a 2xx answer
+    (`parse_token_response`); otherwise `error::token_request_failed`, or
+    `error::address_not_allowed` when the destination policy refused the token endpoint (the
+    receiver would be refused the same way: no retry can help). */
+inline boost::system::result<access_token>
+read_token_answer(boost::system::error_code ec, unsigned status, std::string_view body) {
+    if (!ec && status / 100 == 2)
+        return parse_token_response(body);
+    if (ec == error::address_not_allowed)
+        return ec;
+    return make_error_code(error::token_request_failed);
 }
 
 } // namespace webhook::detail

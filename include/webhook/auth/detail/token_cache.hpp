@@ -1,5 +1,7 @@
-#ifndef WEBHOOK_DETAIL_TOKEN_CACHE_HPP
-#define WEBHOOK_DETAIL_TOKEN_CACHE_HPP
+#ifndef WEBHOOK_AUTH_DETAIL_TOKEN_CACHE_HPP
+#define WEBHOOK_AUTH_DETAIL_TOKEN_CACHE_HPP
+
+#include <webhook/auth/access_token.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -7,20 +9,22 @@
 #include <optional>
 #include <string>
 
-// The OAuth 2.0 token's life in a dispatcher, without I/O: which request fetches it, who waits,
-// when it expires, when a receiver's 401 makes it stale.
+// The life of a token that requests carry, without I/O: which request fetches it, who waits,
+// when it expires, when a receiver's 401 makes it stale. The dispatcher does the I/O (the token
+// request that `request_authenticator` makes, and its answer, which it reads).
 namespace webhook::detail {
 
-/// An access token from a token endpoint.
-struct oauth_token {
-    std::string access_token;
-    /// Absent when the server does not say: the token is kept until a receiver refuses it.
-    std::optional<std::chrono::seconds> expires_in;
-};
+/** The dispatcher's cached token and whether a fetch runs, so that any number of requests
+    share one token request. Pure state over `Clock` (only its `time_point` is used; it is
+    never read): the caller does the I/O and holds the lock.
 
-/** The dispatcher's cached access token and whether a fetch runs, so that any number of
-    requests share one token request. Pure state over `Clock`: the caller does the I/O and
-    holds the lock. */
+    The life cycle, step by step:
+    - `acquire` says `fetch` to the first request that finds no valid token, `wait` to those
+      that come while that fetch runs, and `ready` once a token is there and not expired;
+    - `fetched` stores the token (valid until `expires_in` less the refresh skew), `failed`
+      ends the fetch without one (the next `acquire` fetches again);
+    - `refused_by` tells whether a receiver's answer refuses the token a request carried: the
+      first 401 of a request drops that token, and the request goes once more with a new one. */
 template <class Clock>
 class token_cache {
 public:
@@ -40,11 +44,11 @@ public:
         return state::fetch;
     }
 
-    void fetched(const oauth_token& t, time_point now) {
+    void fetched(const access_token& t, time_point now) {
         fetching_ = false;
         valid_ = true;
         ++generation_;
-        authorization_.assign("Bearer ").append(t.access_token);
+        authorization_.assign("Bearer ").append(t.token);
         expires_.reset();
         if (t.expires_in) {
             // Replaced `skew` early; a token that lives less than the skew is used for half
@@ -60,6 +64,19 @@ public:
     void refused(std::uint64_t generation) {
         if (generation == generation_)
             valid_ = false;
+    }
+
+    /** A receiver answered `status` to a request that carried the token of `generation`.
+        True when the answer refuses the token (401) and did not for this request before
+        (`refused_once`, the request's own flag, is then set): the token is dropped (unless a
+        newer one came meanwhile) and the request is to go once more, with a new token, at
+        once. False otherwise: the answer is the request's like any other. */
+    bool refused_by(int status, std::uint64_t generation, bool& refused_once) {
+        if (status != 401 || refused_once)
+            return false;
+        refused_once = true;
+        refused(generation);
+        return true;
     }
 
     /// `Bearer <token>`; valid after `acquire` said `ready`.
