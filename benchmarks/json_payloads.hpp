@@ -1,7 +1,7 @@
 #ifndef WEBHOOK_BENCHMARKS_JSON_PAYLOADS_HPP
 #define WEBHOOK_BENCHMARKS_JSON_PAYLOADS_HPP
 
-// The two payloads of the serializer benchmark, described once for every competitor:
+// The three payloads of the serializer benchmark, described once for every competitor:
 // Boost.Describe for webhook::json and Boost.JSON's value_from, the nlohmann macro for
 // nlohmann::json, and hand-written RapidJSON writer functions.
 
@@ -80,6 +80,26 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(change_request, sys_id, number, short_descrip
                                    priority, start_at, end_at, risk_score, emergency, caller,
                                    assignee, affected_items)
 
+// (3) The text payload: a knowledge note whose long descriptions are most of its bytes, with
+// some escapes (quotes, newlines, tabs, backslashes) and some non-ASCII text (2- to 4-byte
+// UTF-8), about 2.5 KB: the case where string scanning and UTF-8 validation dominate.
+struct knowledge_note {
+    std::string sys_id;
+    std::string number;
+    std::string title;
+    std::string description;
+    std::string work_notes;
+    std::string resolution;
+    std::string author;
+    std::string language;
+    std::vector<std::string> labels;
+};
+BOOST_DESCRIBE_STRUCT(knowledge_note, (),
+                      (sys_id, number, title, description, work_notes, resolution, author, language,
+                       labels))
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(knowledge_note, sys_id, number, title, description, work_notes,
+                                   resolution, author, language, labels)
+
 // The values. Doubles are exact in binary so every writer's shortest form parses back equal.
 inline incident_event make_incident_event() {
     return {
@@ -133,6 +153,43 @@ inline change_request make_change_request() {
     for (int i = 1; i <= 5; ++i)
         c.affected_items.push_back(make_item(i));
     return c;
+}
+
+inline knowledge_note make_knowledge_note() {
+    return {
+        .sys_id = "f1e2d3c4b5a6978812345678abcdef01",
+        .number = "KB0012345",
+        .title = "Résumé: restarting the \"payments\" workers after a failover (Zürich → Tōkyō)",
+        .description =
+            "When the primary database of the payments cluster fails over, the workers keep "
+            "their connection pools open against the old primary and every transaction they "
+            "start fails with \"read-only transaction\". The symptom in the dashboards is a "
+            "sudden drop of the success rate to 0% while the queue depth keeps growing; the "
+            "on-call engineer is paged by the alert named payments_success_rate_low.\n\n"
+            "Les travailleurs ne se reconnectent pas d'eux-mêmes : il faut les redémarrer un "
+            "par un, en vérifiant que la file d'attente se vide après chaque redémarrage. "
+            "Die Arbeiter müssen nacheinander neu gestartet werden; größere Gruppen führen zu "
+            "einer Überlastung der Datenbank.\n\tSee also: KB0011872 and the runbook at "
+            "C:\\ops\\runbooks\\payments\\failover.md on the jump host.",
+        .work_notes =
+            "2026-11-28 21:45 UTC — failover observed on db-payments-01; workers 1 to 12 still "
+            "pointing at the old primary. 2026-11-28 21:52 UTC — restarted workers 1 to 4, "
+            "queue depth falling (12,400 → 9,100). 2026-11-28 22:03 UTC — restarted workers 5 "
+            "to 12; queue drained by 22:10. 東京チームに連絡済み：同様の障害が二週間前にも発生。"
+            " Customer impact: about 3,200 delayed payments, none lost; finance was told at "
+            "22:15 and confirmed the reconciliation job would pick them up. 🙂 Follow-up: make "
+            "the pool re-resolve the primary on \"read-only\" errors instead of retrying.",
+        .resolution =
+            "Restart the workers one at a time with `systemctl restart payments-worker@N`, "
+            "waiting for the queue depth to fall before the next one. Do not restart them all "
+            "at once: the connection storm exhausts max_connections on the new primary and "
+            "turns a degraded service into an outage. Once every worker is back, check that "
+            "the success rate is above 99.5% for ten minutes, then close the incident with "
+            "the failover timestamp in the \"cause\" field.",
+        .author = "Zoë Ødegård-Nakamura",
+        .language = "en",
+        .labels = {"payments", "database", "failover", "runbook", "café-hours"},
+    };
 }
 
 // Hand-written RapidJSON: keys are literals with their lengths known to the compiler, which
@@ -239,6 +296,33 @@ void rj_write(Writer& w, const change_request& c) {
     w.StartArray();
     for (const configuration_item& ci : c.affected_items)
         rj_write(w, ci);
+    w.EndArray();
+    w.EndObject();
+}
+
+template <class Writer>
+void rj_write(Writer& w, const knowledge_note& k) {
+    w.StartObject();
+    rj_key(w, "sys_id");
+    rj_string(w, k.sys_id);
+    rj_key(w, "number");
+    rj_string(w, k.number);
+    rj_key(w, "title");
+    rj_string(w, k.title);
+    rj_key(w, "description");
+    rj_string(w, k.description);
+    rj_key(w, "work_notes");
+    rj_string(w, k.work_notes);
+    rj_key(w, "resolution");
+    rj_string(w, k.resolution);
+    rj_key(w, "author");
+    rj_string(w, k.author);
+    rj_key(w, "language");
+    rj_string(w, k.language);
+    rj_key(w, "labels");
+    w.StartArray();
+    for (const std::string& l : k.labels)
+        rj_string(w, l);
     w.EndArray();
     w.EndObject();
 }

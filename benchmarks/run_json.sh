@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the JSON serializer benchmark, then prints the summary table
 # (medians of the repetitions). Usage: benchmarks/run_json.sh [extra Google Benchmark flags]
-# Environment: BUILD_DIR (default <repo>/build-bench), REPETITIONS (10), MIN_TIME (0.15 s).
+# Environment: BUILD_DIR (default <repo>/build-bench), REPETITIONS (10), MIN_TIME (0.15 s),
+# WEBHOOK_BENCH_GLAZE_INCLUDE (glaze's include/ directory: adds glaze as competitor (g); unset,
+# the build is without it).
 # Needs the 'bench' group of scripts/deps.sh and python3 (for the table).
 set -euo pipefail
 
@@ -13,7 +15,8 @@ min_time="${MIN_TIME:-0.15}"
 # Release, but -O2 rather than CMake's default -O3: the level the project measures at.
 cmake -S "$root" -B "$build" \
       -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
-      -DWEBHOOK_BUILD_BENCHMARKS=ON -DWEBHOOK_BUILD_TESTS=OFF -DWEBHOOK_BUILD_EXAMPLES=OFF >/dev/null
+      -DWEBHOOK_BUILD_BENCHMARKS=ON -DWEBHOOK_BUILD_TESTS=OFF -DWEBHOOK_BUILD_EXAMPLES=OFF \
+      -DWEBHOOK_BENCH_GLAZE_INCLUDE="${WEBHOOK_BENCH_GLAZE_INCLUDE:-}" >/dev/null
 cmake --build "$build" --target json_benchmark -j2
 
 results="$build/json_benchmark.json"
@@ -53,7 +56,9 @@ for b in report["benchmarks"]:
     }
 
 ours, rapid, boost = "a_ours_write_path", "f_rapidjson_writer", "d_boost_value_from_serialize"
-payloads = sorted({p for p, _ in rows}, key=lambda p: p != "incident")
+glaze, ceiling = "g_glaze_write", "z_memcpy_ceiling"
+order = {"incident": 0, "change": 1, "text": 2}
+payloads = sorted({p for p, _ in rows}, key=lambda p: (order.get(p, 3), p))
 
 print()
 print(f"JSON serialization, medians of {report['benchmarks'][0].get('repetitions', '?')} repetitions "
@@ -83,4 +88,22 @@ for p in payloads:
         line += (f"  [targets: >=3x RapidJSON {met(vs_rapid >= 3)}, >=5x Boost.JSON {met(vs_boost >= 5)}, "
                  f"0 allocs {met(a['allocs'] == 0)}]")
     print(line)
+print()
+# glaze (when built with it) and the memcpy ceiling: speed ratios = their time / ours.
+for p in payloads:
+    if (p, ours) not in rows:
+        continue
+    a = rows[(p, ours)]
+    parts = []
+    if (p, glaze) in rows:
+        vs_glaze = rows[(p, glaze)]["ns"] / a["ns"]
+        goal = 1.5 if p == "text" else 1.2
+        met = "met" if vs_glaze >= goal else "MISSED"
+        parts.append(f"ours (a) is {vs_glaze:.2f}x glaze [target >={goal}x {met}]")
+    if (p, ceiling) in rows:
+        z = rows[(p, ceiling)]
+        parts.append(f"{a['mbs']:.0f} MB/s = {100 * a['mbs'] / z['mbs']:.1f}% of memcpy's "
+                     f"{z['mbs']:.0f} MB/s")
+    if parts:
+        print(f"{p}: " + "; ".join(parts))
 PY

@@ -13,6 +13,9 @@ enum class non_finite_policy {
 enum class utf8_policy {
     reject,  ///< `error::invalid_utf8` (default)
     replace, ///< write U+FFFD for each byte that does not start a well-formed sequence
+    /// Trusted input: the caller guarantees valid UTF-8, which is not checked. Bytes from 0x80
+    /// are copied as they are, so invalid input makes invalid JSON. Faster on non-ASCII text.
+    assume_valid,
 };
 
 /// What to do with an empty `std::optional` member of a described struct.

@@ -1,6 +1,7 @@
 #ifndef WEBHOOK_JSON_DETAIL_ESCAPE_HPP
 #define WEBHOOK_JSON_DETAIL_ESCAPE_HPP
 
+#include <array>
 #include <cstddef>
 #include <string_view>
 
@@ -32,11 +33,19 @@ constexpr bool needs_escape(unsigned char c) noexcept {
     return c < 0x20 || c == '"' || c == '\\';
 }
 
+/// `short_escape` of every byte below 0x60 (the others have none), for a lookup, not a switch.
+inline constexpr auto short_escapes = [] {
+    std::array<char, 0x60> table{};
+    for (std::size_t c = 0; c < table.size(); ++c)
+        table[c] = short_escape(static_cast<unsigned char>(c));
+    return table;
+}();
+
 /** Writes the escape sequence of `c` (a byte for which `needs_escape` holds) at `out`.
     Returns the number of bytes written: 2 or 6. */
 constexpr std::size_t write_escape(char* out, unsigned char c) noexcept {
     out[0] = '\\';
-    if (const char e = short_escape(c)) {
+    if (const char e = c < short_escapes.size() ? short_escapes[c] : '\0') {
         out[1] = e;
         return 2;
     }

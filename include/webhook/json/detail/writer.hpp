@@ -103,13 +103,15 @@ public:
     }
 
 private:
-    void grow(std::size_t n) {
+    /// Out of line, so that `reserve`, on every value's path, stays a compare and a branch.
+    [[gnu::noinline]] void grow(std::size_t n) {
         // resize() zero-fills what it adds, so add a bounded step rather than the whole
-        // capacity: the cost stays proportional to the message, not to the buffer. Past the
-        // capacity, std::string grows geometrically.
-        constexpr std::size_t step = 256;
+        // capacity: the cost stays proportional to the message, not to the buffer. The step
+        // is what this document holds so far (at least 512 bytes), so a document takes a few
+        // calls. Past the capacity, std::string grows geometrically.
         const auto offset = static_cast<std::size_t>(cursor_ - out_.data());
         const std::size_t needed = offset + n;
+        const std::size_t step = std::max<std::size_t>(512, offset - start_);
         out_.resize(needed <= out_.capacity() ? std::min(out_.capacity(), needed + step) : needed);
         cursor_ = out_.data() + offset;
         limit_ = out_.data() + out_.size();

@@ -143,7 +143,7 @@ bool writes_distinct_json(const write_options& options) noexcept {
     else if constexpr (k == kind::floating) // shortest round-trip text is exact
         return options.non_finite == non_finite_policy::reject;
     else if constexpr (k == kind::character || k == kind::string)
-        return options.invalid_utf8 == utf8_policy::reject;
+        return options.invalid_utf8 != utf8_policy::replace;
     else if constexpr (k == kind::time_point) { // exact when nanoseconds hold every tick
         using duration = typename T::duration;
         return !std::chrono::treat_as_floating_point_v<typename duration::rep> &&

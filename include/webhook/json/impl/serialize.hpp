@@ -4,6 +4,7 @@
 #include <webhook/detail/utf8.hpp>
 #include <webhook/json/detail/members.hpp>
 #include <webhook/json/detail/number.hpp>
+#include <webhook/json/detail/string.hpp>
 #include <webhook/json/detail/time.hpp>
 #include <webhook/json/detail/writer.hpp>
 
@@ -49,104 +50,10 @@ inline void fail_with_null(writer& w, error e) {
     write_null(w);
 }
 
-// Word-at-a-time scan: a byte needs attention if it is below 0x20, a quote, a backslash, or
-// not ASCII. Borrows can flag bytes above a flagged one, never below, so the lowest flag is
-// exact.
-constexpr std::uint64_t ones = 0x0101010101010101ULL;
-constexpr std::uint64_t highs = 0x8080808080808080ULL;
-
-/// Eight bytes as a number whose least significant byte is the first in memory, so that the
-/// borrow-based tests below flag the earliest bytes correctly on any byte order.
-inline std::uint64_t load_word(const char* p) noexcept {
-    std::uint64_t x;
-    std::memcpy(&x, p, 8);
-    if constexpr (std::endian::native == std::endian::big)
-        x = __builtin_bswap64(x);
-    return x;
-}
-
-/// Index of the first byte whose high bit is set in `m` (`m` != 0, from `load_word`).
-inline std::size_t first_flagged_byte(std::uint64_t m) noexcept {
-    return static_cast<std::size_t>(std::countr_zero(m)) / 8;
-}
-
-inline std::uint64_t attention_mask(std::uint64_t x) noexcept {
-    const std::uint64_t quote = x ^ (ones * '"');
-    const std::uint64_t backslash = x ^ (ones * '\\');
-    const std::uint64_t control = (x - ones * 0x20) & ~x;
-    const std::uint64_t is_quote = (quote - ones) & ~quote;
-    const std::uint64_t is_backslash = (backslash - ones) & ~backslash;
-    return (control | is_quote | is_backslash | x) & highs;
-}
-
-inline constexpr char replacement_character[] = "\xEF\xBF\xBD"; // U+FFFD
-
-/** Writes `s` as a quoted JSON string: escapes, UTF-8 validation, and the policy for
-    invalid bytes. Room is reserved for the unescaped size plus slack; escapes reserve more
-    only when they occur, which is rare. */
-inline void write_string(writer& w, std::string_view s) {
-    constexpr std::size_t slack = 8; // the word loop stores 8 bytes at a time
-    const char* in = s.data();
-    const char* const end = in + s.size();
-    char* out = w.reserve(s.size() + 2 + slack);
-    *out++ = '"';
-    for (;;) {
-        while (end - in >= 8) {
-            std::memcpy(out, in, 8);
-            const std::uint64_t m = attention_mask(load_word(in));
-            if (m != 0) {
-                const std::size_t clean = first_flagged_byte(m);
-                in += clean;
-                out += clean;
-                goto attention;
-            }
-            in += 8;
-            out += 8;
-        }
-        if (in != end) {
-            // The last 1 to 7 bytes: one word padded with spaces, which need no attention.
-            const auto rest = static_cast<std::size_t>(end - in);
-            char word[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-            std::memcpy(word, in, rest);
-            std::memcpy(out, word, 8);
-            const std::uint64_t m = attention_mask(load_word(word));
-            const std::size_t clean = m == 0 ? rest : first_flagged_byte(m);
-            in += clean;
-            out += clean;
-        }
-        if (in == end)
-            break;
-    attention:
-        const auto c = static_cast<unsigned char>(*in);
-        const auto remaining = static_cast<std::size_t>(end - in);
-        if (c < 0x80) {
-            w.commit(out);
-            out = w.reserve(remaining + 6 + 1 + slack);
-            out += write_escape(out, c);
-            ++in;
-        } else if (const std::size_t n = webhook::detail::utf8_sequence_length(in, end)) {
-            std::memcpy(out, in, n); // room: n <= remaining
-            out += n;
-            in += n;
-        } else if (w.options().invalid_utf8 == utf8_policy::replace) {
-            w.commit(out);
-            out = w.reserve(remaining + 3 + 1 + slack);
-            std::memcpy(out, replacement_character, 3);
-            out += 3;
-            ++in;
-        } else {
-            w.fail(error::invalid_utf8);
-            break;
-        }
-    }
-    *out++ = '"';
-    w.commit(out);
-}
-
 template <class T>
 void write_integer(writer& w, T v) {
-    char* p = w.reserve(24);
-    w.commit(std::to_chars(p, p + 24, v).ptr);
+    char* p = w.reserve(max_integer_size);
+    w.commit(write_int(p, v));
 }
 
 template <class T>
@@ -194,6 +101,14 @@ struct sink_access {
     static text_sink make(writer& w) noexcept { return text_sink(w); }
 };
 
+/// Length of the sequence that starts with the byte from 0x80 at `p`: well-formed UTF-8, or 0;
+/// 1 when the options assume valid UTF-8, whose bytes are copied unchecked.
+inline std::size_t high_sequence_length(const writer& w, const char* p, const char* end) {
+    if (w.options().invalid_utf8 == utf8_policy::assume_valid)
+        return 1;
+    return webhook::detail::utf8_sequence_length(p, end);
+}
+
 /** Size of the bytes `[p, end)` as the inside of a JSON string: escapes, well-formed UTF-8
     as it is, and under `utf8_policy::replace` three bytes of U+FFFD for each byte that starts
     no well-formed sequence. 0 with `error::invalid_utf8` recorded under `utf8_policy::reject`;
@@ -205,7 +120,7 @@ inline std::size_t string_content_size(writer& w, const char* p, const char* end
         if (c < 0x80) {
             size += !needs_escape(c) ? 1 : short_escape(c) ? 2 : 6;
             ++p;
-        } else if (const std::size_t n = webhook::detail::utf8_sequence_length(p, end)) {
+        } else if (const std::size_t n = high_sequence_length(w, p, end)) {
             size += n;
             p += n;
         } else if (w.options().invalid_utf8 == utf8_policy::replace) {
@@ -229,7 +144,7 @@ inline void finish_adapted_string(writer& w, std::size_t start) {
     while (clean != end) {
         const char* const p = w.data() + clean;
         const auto c = static_cast<unsigned char>(*p);
-        const std::size_t n = c >= 0x80 ? webhook::detail::utf8_sequence_length(p, w.data() + end)
+        const std::size_t n = c >= 0x80         ? high_sequence_length(w, p, w.data() + end)
                               : needs_escape(c) ? 0
                                                 : 1;
         if (n == 0)
@@ -253,7 +168,7 @@ inline void finish_adapted_string(writer& w, std::size_t start) {
             else
                 *out++ = static_cast<char>(c);
             ++p;
-        } else if (const std::size_t n = webhook::detail::utf8_sequence_length(p, raw_end)) {
+        } else if (const std::size_t n = high_sequence_length(w, p, raw_end)) {
             std::memcpy(out, p, n);
             out += n;
             p += n;
