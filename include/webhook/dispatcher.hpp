@@ -4,7 +4,7 @@
 #include <webhook/delivery.hpp>
 #include <webhook/endpoint.hpp>
 #include <webhook/json.hpp>
-#include <webhook/spool.hpp>
+#include <webhook/spool/spool.hpp>
 #include <webhook/transport/beast_transport.hpp>
 #include <webhook/transport/transport.hpp>
 
@@ -251,5 +251,7 @@ using dispatcher = basic_dispatcher<beast_transport>;
 } // namespace webhook
 
 #include <webhook/impl/dispatcher.hpp>
+
+#include <webhook/dispatch/detail/instances.hpp>
 
 #endif
