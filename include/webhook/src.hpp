@@ -9,7 +9,8 @@
     none of this. */
 
 #if !defined(WEBHOOK_SEPARATE_COMPILATION)
-#error "<webhook/src.hpp> is for builds with WEBHOOK_SEPARATE_COMPILATION defined in every translation unit (CMake: link webhook::compiled); header-only builds do not include it"
+#error                                                                                             \
+    "<webhook/src.hpp> is for builds with WEBHOOK_SEPARATE_COMPILATION defined in every translation unit (CMake: link webhook::compiled); header-only builds do not include it"
 #endif
 
 #include <webhook/dispatcher.hpp>
