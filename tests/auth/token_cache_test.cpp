@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE auth_token_cache
 #include <boost/test/unit_test.hpp>
 
+#include "support/explicit_clock.hpp"
+
 #include <chrono>
 #include <optional>
 
@@ -15,13 +17,7 @@ namespace wd = webhook::detail;
 
 namespace {
 
-struct test_clock {
-    using duration = std::chrono::milliseconds;
-    using rep = duration::rep;
-    using period = duration::period;
-    using time_point = std::chrono::time_point<test_clock>;
-    static constexpr bool is_steady = true;
-};
+using test_clock = webhook::test::explicit_clock<std::chrono::milliseconds>;
 using cache = wd::token_cache<test_clock>;
 using state = cache::state;
 

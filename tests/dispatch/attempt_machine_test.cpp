@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE attempt_machine
 #include <boost/test/unit_test.hpp>
 
+#include "support/explicit_clock.hpp"
 #include "support/print.hpp"
 
 #include <boost/asio/error.hpp>
@@ -18,14 +19,7 @@ namespace wd = webhook::detail;
 
 namespace {
 
-/// A clock that is never read: every time is an input.
-struct test_clock {
-    using duration = std::chrono::milliseconds;
-    using rep = duration::rep;
-    using period = duration::period;
-    using time_point = std::chrono::time_point<test_clock>;
-    static constexpr bool is_steady = true;
-};
+using test_clock = webhook::test::explicit_clock<std::chrono::milliseconds>;
 using time_point = test_clock::time_point;
 using state = wd::attempt_state<time_point>;
 using step = wd::attempt_step;
