@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE auth_basic
 #include <boost/test/unit_test.hpp>
 
+#include "auth/authorization_sent.hpp"
+
 #include "auth/base64.hpp"
 #include "support/print.hpp"
 
@@ -19,16 +21,7 @@ using webhook::test::base64;
 
 namespace {
 
-/// The Authorization header of a request made with `auth`'s headers; "<none>" when absent.
-std::string authorization_sent(const webhook::request_authenticator& auth) {
-    webhook::request_headers headers;
-    auth.authorize(headers);
-    const auto request =
-        webhook::make_request(boost::beast::http::verb::post,
-                              webhook::endpoint_url("https://receiver.test/in"), "{}", headers);
-    const auto it = request.find(boost::beast::http::field::authorization);
-    return it == request.end() ? "<none>" : std::string(it->value());
-}
+using webhook::test::authorization_sent;
 
 webhook::request_authenticator basic(std::string user, std::string password) {
     return webhook::request_authenticator::make(

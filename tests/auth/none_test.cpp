@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE auth_none
 #include <boost/test/unit_test.hpp>
 
+#include "auth/authorization_sent.hpp"
+
 #include "support/print.hpp"
 
 #include <webhook/auth/authenticator.hpp>
@@ -14,15 +16,7 @@
 
 namespace {
 
-std::string authorization_sent(const webhook::request_authenticator& auth) {
-    webhook::request_headers headers;
-    auth.authorize(headers);
-    const auto request =
-        webhook::make_request(boost::beast::http::verb::post,
-                              webhook::endpoint_url("https://receiver.test/in"), "{}", headers);
-    const auto it = request.find(boost::beast::http::field::authorization);
-    return it == request.end() ? "<none>" : std::string(it->value());
-}
+using webhook::test::authorization_sent;
 
 } // namespace
 
