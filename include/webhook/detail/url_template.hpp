@@ -171,6 +171,8 @@ public:
                                             std::string* why = nullptr) const;
 
 private:
+    bool literal_parts_match() const;
+
     struct placeholder {
         std::size_t offset; // in target_, where the value goes
         std::string name;
@@ -314,13 +316,55 @@ inline const char* url_error_message(boost::system::error_code ec) noexcept {
     return "not a valid URL";
 }
 
+// Where a character sits, by RFC 3986's generic syntax: scheme ":" ["//" authority] path
+// ["?" query] ["#" fragment]. Placeholders are allowed in path and query only.
+enum class url_part { scheme, slashes, authority, path, query, fragment };
+
+// The part the characters after `c` belong to, `c` being in `where`; `slashes` counts the
+// slashes after the scheme.
+inline url_part url_part_after(url_part where, char c, int& slashes) noexcept {
+    switch (where) {
+    case url_part::scheme:
+        return c == ':' ? url_part::slashes : where;
+    case url_part::slashes:
+        if (c == '/')
+            return ++slashes == 2 ? url_part::authority : where;
+        return url_part::path; // no authority: endpoint_url refuses it
+    case url_part::authority:
+        if (c == '/')
+            return url_part::path;
+        [[fallthrough]];
+    case url_part::path:
+        return c == '?' ? url_part::query : c == '#' ? url_part::fragment : where;
+    case url_part::query:
+        return c == '#' ? url_part::fragment : where;
+    case url_part::fragment:
+        break;
+    }
+    return where;
+}
+
+// Why a placeholder may not stand in `where`, or nullptr when it may.
+inline const char* placeholder_misplaced(url_part where) noexcept {
+    switch (where) {
+    case url_part::scheme:
+        return "placeholder in the scheme is not allowed";
+    case url_part::slashes:
+    case url_part::authority:
+        return "placeholder in the host is not allowed";
+    case url_part::fragment:
+        return "placeholder in the fragment is not allowed";
+    case url_part::path:
+    case url_part::query:
+        break;
+    }
+    return nullptr;
+}
+
 inline boost::system::result<url_template, std::string> url_template::parse(std::string_view text) {
-    // Where a character sits, by RFC 3986's generic syntax: scheme ":" ["//" authority] path
-    // ["?" query] ["#" fragment]. Placeholders are allowed in path and query only.
-    enum class part { scheme, slashes, authority, path, query, fragment };
-    part where = part::scheme;
+    url_part where = url_part::scheme;
     int slashes = 0;
-    const char* misplaced = nullptr; // the first placeholder outside path and query
+    const char* misplaced = nullptr; // why the first placeholder outside path and query is
 
     std::string dummy; // the URL with each placeholder replaced by "x", for endpoint_url
     dummy.reserve(text.size());
@@ -340,48 +384,19 @@ inline boost::system::result<url_template, std::string> url_template::parse(std:
             if (end == i + 1)
                 return std::string("empty placeholder name");
             // Reported after the scan: text with no ':' at all is no URL, whatever the braces.
-            if (!misplaced && where == part::scheme)
-                misplaced = "placeholder in the scheme is not allowed";
-            else if (!misplaced && (where == part::slashes || where == part::authority))
-                misplaced = "placeholder in the host is not allowed";
-            else if (!misplaced && where == part::fragment)
-                misplaced = "placeholder in the fragment is not allowed";
+            if (!misplaced)
+                misplaced = placeholder_misplaced(where);
             placeholders.push_back({target.size(), std::string(text.substr(i + 1, end - i - 1)),
-                                    where != part::query});
+                                    where != url_part::query});
             dummy += 'x';
             i = end;
             continue;
         }
         dummy += c;
-        switch (where) {
-        case part::scheme:
-            if (c == ':')
-                where = part::slashes;
-            break;
-        case part::slashes:
-            if (c == '/' && ++slashes == 2)
-                where = part::authority;
-            else if (c != '/')
-                where = part::path; // no authority: endpoint_url refuses it below
-            break;
-        case part::authority:
-            if (c == '/' || c == '?' || c == '#')
-                where = c == '/' ? part::path : c == '?' ? part::query : part::fragment;
-            break;
-        case part::path:
-            if (c == '?' || c == '#')
-                where = c == '?' ? part::query : part::fragment;
-            break;
-        case part::query:
-            if (c == '#')
-                where = part::fragment;
-            break;
-        case part::fragment:
-            break;
-        }
+        where = url_part_after(where, c, slashes);
         // The target is the path and the query as written, '?' included; the fragment is not
         // sent. A '#' always moves to the fragment, so it is never collected.
-        if (where == part::path || where == part::query) {
+        if (where == url_part::path || where == url_part::query) {
             if (target.empty() && c == '?')
                 target += '/'; // an empty path is sent as '/', as endpoint_url does
             target += c;
@@ -389,7 +404,7 @@ inline boost::system::result<url_template, std::string> url_template::parse(std:
     }
     if (target.empty())
         target = "/";
-    if (where == part::scheme)
+    if (where == url_part::scheme)
         return std::string(url_error_message(make_error_code(error::invalid_url)));
     if (misplaced)
         return std::string(misplaced);
@@ -397,22 +412,25 @@ inline boost::system::result<url_template, std::string> url_template::parse(std:
     auto url = endpoint_url::parse(dummy);
     if (!url)
         return std::string(url_error_message(url.error()));
-
     url_template t(std::move(*url));
     t.target_ = std::move(target);
     t.placeholders_ = std::move(placeholders);
-    // The literal parts must be exactly what endpoint_url would send: check with the dummies.
+    if (!t.literal_parts_match())
+        return std::string("not a valid URL");
+    return t;
+}
+
+// The literal parts must be exactly what endpoint_url would send: checked with the dummies.
+inline bool url_template::literal_parts_match() const {
     std::string expanded;
     std::size_t at = 0;
-    for (const placeholder& p : t.placeholders_) {
-        expanded.append(t.target_, at, p.offset - at);
+    for (const placeholder& p : placeholders_) {
+        expanded.append(target_, at, p.offset - at);
         expanded += 'x';
         at = p.offset;
     }
-    expanded.append(t.target_, at);
-    if (expanded != t.url_.target())
-        return std::string("not a valid URL");
-    return t;
+    expanded.append(target_, at);
+    return expanded == url_.target();
 }
 
 template <class Event>
