@@ -98,6 +98,17 @@ std::string write_with(std::string_view s, const json::write_options& options,
     return out.substr(1);
 }
 
+#ifdef WEBHOOK_HAS_SSSE3_UTF8
+std::string write_ssse3(std::string_view s, const json::write_options& options,
+                        boost::system::error_code& ec) {
+    std::string out = "<";
+    detail::writer w(out, options);
+    detail::write_string_ssse3(w, s);
+    ec = w.finish();
+    return out.substr(1);
+}
+#endif
+
 /// Checks `s` against the reference on every path and policy; returns the failures.
 int check_all_paths(const std::string& s) {
     int failures = 0;
@@ -123,6 +134,10 @@ int check_all_paths(const std::string& s) {
         check(write_with<detail::swar_blocks, true>, policy, "swar");
 #ifdef WEBHOOK_JSON_HAS_SSE2
         check(write_with<detail::sse2_blocks, true>, policy, "sse2");
+#endif
+#ifdef WEBHOOK_HAS_SSSE3_UTF8
+        if (webhook::detail::cpu_has_ssse3())
+            check(write_ssse3, policy, "ssse3");
 #endif
     }
     const auto trusted = json::utf8_policy::assume_valid;

@@ -2,6 +2,7 @@
 #define WEBHOOK_JSON_DETAIL_STRING_HPP
 
 #include <webhook/detail/utf8.hpp>
+#include <webhook/detail/utf8_simd.hpp>
 #include <webhook/error.hpp>
 #include <webhook/json/detail/escape.hpp>
 #include <webhook/json/detail/writer.hpp>
@@ -13,6 +14,14 @@
 #include <cstring>
 #include <string_view>
 #include <type_traits>
+
+// The SSSE3 string loop is a function of its own (it carries a target attribute); what it
+// calls must be inlined into it, not left as calls with its cursors in memory.
+#if defined(__GNUC__) || defined(__clang__)
+#define WEBHOOK_JSON_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define WEBHOOK_JSON_ALWAYS_INLINE
+#endif
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -31,7 +40,7 @@ constexpr std::uint64_t highs = 0x8080808080808080ULL;
 
 /// Eight bytes as a number whose least significant byte is the first in memory, so that the
 /// borrow-based tests below flag the earliest bytes correctly on any byte order.
-inline std::uint64_t load_word(const char* p) noexcept {
+WEBHOOK_JSON_ALWAYS_INLINE inline std::uint64_t load_word(const char* p) noexcept {
     std::uint64_t x;
     std::memcpy(&x, p, 8);
     if constexpr (std::endian::native == std::endian::big)
@@ -42,7 +51,7 @@ inline std::uint64_t load_word(const char* p) noexcept {
 /// The high bit of each byte of `x` (from `load_word`) that needs attention; `Validate`: bytes
 /// from 0x80 need it too.
 template <bool Validate>
-inline std::uint64_t attention_mask(std::uint64_t x) noexcept {
+WEBHOOK_JSON_ALWAYS_INLINE inline std::uint64_t attention_mask(std::uint64_t x) noexcept {
     const std::uint64_t quote = x ^ (ones * '"');
     const std::uint64_t backslash = x ^ (ones * '\\');
     const std::uint64_t control = (x - ones * 0x20) & ~x;
@@ -153,7 +162,8 @@ using default_blocks = swar_blocks;
     attention; returns whether it did. Overlapping loads and stores of 8, 4 or 1 bytes: nothing
     is read past the string, and no load waits on smaller stores. */
 template <bool Validate>
-inline bool copy_clean_tail(const char* in, std::size_t rest, char* out) noexcept {
+WEBHOOK_JSON_ALWAYS_INLINE inline bool copy_clean_tail(const char* in, std::size_t rest,
+                                                       char* out) noexcept {
     if (rest >= 8) {
         const std::uint64_t a = load_word(in);
         const std::uint64_t b = load_word(in + rest - 8);
@@ -306,6 +316,24 @@ inline bool write_attention(writer& w, const char*& in, const char* end, char*& 
     return true;
 }
 
+/** Fewer than a block is left from `in`: copies it if nothing in it needs attention and
+    returns true, or copies up to the first byte that does and returns false. */
+template <bool Validate>
+WEBHOOK_JSON_ALWAYS_INLINE inline bool write_tail(const char*& in, const char* end,
+                                                  char*& out) noexcept {
+    const auto rest = static_cast<std::size_t>(end - in);
+    if (rest == 0)
+        return true;
+    if (copy_clean_tail<Validate>(in, rest, out)) {
+        in += rest;
+        out += rest;
+        return true;
+    }
+    while (is_clean<Validate>(static_cast<unsigned char>(*in)))
+        *out++ = *in++; // stops at the byte that made the tail fail
+    return false;
+}
+
 /** Writes `s` as a quoted JSON string, block by block (`Blocks`: `swar_blocks` or
     `sse2_blocks`); `Validate`: check UTF-8 and apply `write_options::invalid_utf8`. Room is
     reserved for the unescaped size plus slack; escapes reserve more only when they occur. */
@@ -322,17 +350,8 @@ void write_string_with(writer& w, std::string_view s) {
             if (!attention)
                 attention = scan_blocks<Blocks, Validate>(in, end, out);
         }
-        if (!attention) {
-            const auto rest = static_cast<std::size_t>(end - in);
-            if (rest == 0)
-                break;
-            if (copy_clean_tail<Validate>(in, rest, out)) {
-                out += rest;
-                break;
-            }
-            while (is_clean<Validate>(static_cast<unsigned char>(*in)))
-                *out++ = *in++; // stops at the byte that made the tail fail
-        }
+        if (!attention && write_tail<Validate>(in, end, out))
+            break;
         if (!write_attention<Validate, width>(w, in, end, out))
             break;
     }
@@ -340,13 +359,184 @@ void write_string_with(writer& w, std::string_view s) {
     w.commit(out);
 }
 
+#ifdef WEBHOOK_HAS_SSSE3_UTF8
+/** The `rest` (1 to 15) bytes at `p` followed by zeros, read with overlapping loads of 8, 4
+    or 1 bytes (nothing past `p + rest`). */
+inline __m128i load_tail(const char* p, unsigned rest) noexcept {
+    std::uint64_t low;
+    std::uint64_t high = 0;
+    if (rest >= 8) {
+        low = load_word(p);
+        high = load_word(p + rest - 8) >> (8 * (15 - rest)) >> 8; // bytes 8 to rest - 1
+    } else if (rest >= 4) {
+        std::uint32_t a;
+        std::uint32_t b;
+        std::memcpy(&a, p, 4);
+        std::memcpy(&b, p + rest - 4, 4);
+        low = a | std::uint64_t{b} << (8 * (rest - 4)); // the bytes both hold are equal
+    } else {
+        const auto byte = [p](unsigned i) {
+            return std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+        };
+        low = byte(0) | byte(rest / 2) | byte(rest - 1);
+    }
+    return _mm_set_epi64x(static_cast<long long>(high), static_cast<long long>(low));
+}
+
+/** Where a block of `scan_blocks_ssse3` stops: at its first escape if everything before it
+    is valid (`errors`, by position), else where the scalar path must take over: the first byte
+    of a sequence begun in the block before (`prev`, the 16 bytes before, all valid), or else
+    the first byte from 0x80 or escape. Moves `in` and `out` there. */
+inline void stop_ssse3(const char*& in, char*& out, std::uint32_t escapes, std::uint32_t high,
+                       std::uint32_t errors, __m128i prev) noexcept {
+    const std::uint32_t to_escape = escapes ^ (escapes - 1); // up to the first; all if none
+    std::ptrdiff_t stop;
+    if ((errors & to_escape) == 0)
+        stop = std::countr_zero(escapes);
+    else if (const unsigned cut = webhook::detail::utf8_complete_prefix(prev); cut != 16)
+        stop = static_cast<std::ptrdiff_t>(cut) - 16;
+    else
+        stop = std::countr_zero(escapes | high);
+    in += stop;
+    out += stop;
+}
+
+/** Blocks of 32, then 16 bytes, validating UTF-8 with SSSE3 (`webhook::detail::utf8_errors`)
+    instead of one sequence at a time. A block that holds neither escapes nor invalid UTF-8
+    is taken whole; a sequence it cuts is checked with the next block, which sees the bytes
+    before it (`prev`; zero at the start, where a sequence may start). Stops as `stop_ssse3`
+    says; returns as `scan_blocks`, always at the start of a sequence. */
+WEBHOOK_TARGET_SSSE3 WEBHOOK_JSON_ALWAYS_INLINE inline bool
+scan_blocks_ssse3(const char*& in, const char* end, char*& out) noexcept {
+    using webhook::detail::nonzero_mask;
+    using webhook::detail::utf8_errors;
+    __m128i prev = _mm_setzero_si128();
+    std::uint32_t pending = 0; // whether the last 3 bytes of `prev` are not all ASCII
+    const auto errors_after = [](__m128i v, __m128i before) WEBHOOK_TARGET_SSSE3 {
+        return nonzero_mask(utf8_errors(v, _mm_alignr_epi8(v, before, 15),
+                                        _mm_alignr_epi8(v, before, 14),
+                                        _mm_alignr_epi8(v, before, 13)));
+    };
+    while (end - in >= 32) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), a);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), b);
+        unsigned high_a;
+        unsigned high_b;
+        const std::uint32_t escapes = sse2_scan<false>(a, high_a) | sse2_scan<false>(b, high_b)
+                                                                        << 16;
+        const std::uint32_t high = high_a | high_b << 16;
+        if ((high | pending) == 0) { // ASCII, after complete sequences: nothing to validate
+            if (escapes == 0) {
+                prev = b;
+                in += 32;
+                out += 32;
+                continue;
+            }
+            in += std::countr_zero(escapes);
+            out += std::countr_zero(escapes);
+            return true;
+        }
+        const std::uint32_t errors = errors_after(a, prev) | errors_after(b, a) << 16;
+        if ((escapes | errors) == 0) {
+            prev = b;
+            pending = high >> 29;
+            in += 32;
+            out += 32;
+            continue;
+        }
+        stop_ssse3(in, out, escapes, high, errors, prev);
+        return true;
+    }
+    while (end - in >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), v);
+        unsigned high;
+        const unsigned escapes = sse2_scan<false>(v, high);
+        if ((high | pending) == 0) {
+            if (escapes == 0) {
+                prev = v;
+                in += 16;
+                out += 16;
+                continue;
+            }
+            in += std::countr_zero(escapes);
+            out += std::countr_zero(escapes);
+            return true;
+        }
+        const unsigned errors = errors_after(v, prev);
+        if ((escapes | errors) == 0) {
+            prev = v;
+            pending = high >> 13;
+            in += 16;
+            out += 16;
+            continue;
+        }
+        stop_ssse3(in, out, escapes, high, errors, prev);
+        return true;
+    }
+    if (in == end) { // the string ends with the last block: is its last sequence complete?
+        const unsigned cut = pending == 0 ? 16 : webhook::detail::utf8_complete_prefix(prev);
+        in -= 16 - cut;
+        out -= 16 - cut;
+        return cut != 16;
+    }
+    // The last 1 to 15 bytes as a block followed by zeros, which are ASCII: a sequence cut
+    // short by the end of the string shows as an error at the first of them.
+    const auto rest = static_cast<unsigned>(end - in);
+    const __m128i v = load_tail(in, rest);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), v); // room: the string plus a block
+    unsigned high;
+    const unsigned escapes = sse2_scan<false>(v, high) & ((1u << rest) - 1);
+    if ((high | pending) == 0) {
+        if (escapes == 0) {
+            in = end;
+            out += rest;
+            return false;
+        }
+        in += std::countr_zero(escapes);
+        out += std::countr_zero(escapes);
+        return true;
+    }
+    const unsigned errors = errors_after(v, prev) & ((2u << rest) - 1);
+    if ((escapes | errors) == 0) {
+        in = end;
+        out += rest;
+        return false;
+    }
+    stop_ssse3(in, out, escapes, high, errors, prev);
+    return true;
+}
+
+/// `write_string_with<sse2_blocks, true>` with `scan_blocks_ssse3`: the same bytes and errors.
+WEBHOOK_TARGET_SSSE3 inline void write_string_ssse3(writer& w, std::string_view s) {
+    constexpr std::size_t width = 32;
+    const char* in = s.data();
+    const char* const end = in + s.size();
+    char* out = w.reserve(s.size() + 2 + width);
+    *out++ = '"';
+    for (;;) {
+        if (!scan_blocks_ssse3(in, end, out))
+            break;
+        if (!write_attention<true, width>(w, in, end, out))
+            break;
+    }
+    *out++ = '"';
+    w.commit(out);
+}
+#endif
+
 /// `write_string_with` on the widest blocks the target has, checking UTF-8 unless the options
 /// say the caller guarantees it.
 inline void write_string(writer& w, std::string_view s) {
     if (w.options().invalid_utf8 == utf8_policy::assume_valid)
-        write_string_with<default_blocks, false>(w, s);
-    else
-        write_string_with<default_blocks, true>(w, s);
+        return write_string_with<default_blocks, false>(w, s);
+#ifdef WEBHOOK_HAS_SSSE3_UTF8
+    if (webhook::detail::cpu_has_ssse3())
+        return write_string_ssse3(w, s);
+#endif
+    write_string_with<default_blocks, true>(w, s);
 }
 
 } // namespace webhook::json::detail
