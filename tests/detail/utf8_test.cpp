@@ -15,7 +15,7 @@
 #include <vector>
 
 // The scalar UTF-8 rule (utf8_sequence_length, find_invalid_utf8) against a decoder written
-// from RFC 3629's definition, and the SSSE3 block validator against the scalar rule: every
+// from RFC 3629's definition, and the SSSE3 and AVX2 block validators against the scalar rule: every
 // pair and triple of bytes, every 4-byte lead, every kind of invalid sequence at every place
 // relative to 16- and 32-byte blocks, and random mixtures.
 
@@ -114,9 +114,7 @@ WEBHOOK_TARGET_SSSE3 std::size_t first_error_by_blocks(std::string_view s) {
     __m128i prev = _mm_setzero_si128();
     for (std::size_t at = 0; at < padded.size(); at += 16) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(padded.data() + at));
-        const unsigned errors = detail::nonzero_mask(
-            detail::utf8_errors(v, _mm_alignr_epi8(v, prev, 15), _mm_alignr_epi8(v, prev, 14),
-                                _mm_alignr_epi8(v, prev, 13)));
+        const unsigned errors = detail::utf8_error_mask_after(v, prev);
         if (errors != 0)
             return at + static_cast<std::size_t>(std::countr_zero(errors));
         prev = v;
@@ -141,13 +139,31 @@ WEBHOOK_TARGET_SSSE3 std::size_t first_error_by_pairs(std::string_view s) {
     return std::string_view::npos;
 }
 
-/// Checks both block forms against `find_invalid_utf8`: the same verdict, and the first error
+/// The same with AVX2, 32-byte blocks each validated with the one before.
+WEBHOOK_TARGET_AVX2 std::size_t first_error_by_avx2(std::string_view s) {
+    std::string padded(s);
+    padded.resize((s.size() / 32 + 1) * 32, '\0');
+    __m256i prev = _mm256_setzero_si256();
+    for (std::size_t at = 0; at < padded.size(); at += 32) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(padded.data() + at));
+        const std::uint32_t errors = detail::utf8_error_mask_avx2(v, prev);
+        if (errors != 0)
+            return at + static_cast<std::size_t>(std::countr_zero(errors));
+        prev = v;
+    }
+    return std::string_view::npos;
+}
+
+/// Checks every block form against `find_invalid_utf8`: the same verdict, and the first error
 /// flagged at most 3 bytes after the start of the invalid sequence (where it is found to be
 /// wrong, at latest its 4th byte); returns the failures.
 int check_blocks(std::string_view s) {
     const std::size_t scalar = detail::find_invalid_utf8(s);
     int failures = 0;
-    for (const std::size_t simd : {first_error_by_blocks(s), first_error_by_pairs(s)}) {
+    std::vector<std::size_t> found = {first_error_by_blocks(s), first_error_by_pairs(s)};
+    if (detail::cpu_has_avx2())
+        found.push_back(first_error_by_avx2(s));
+    for (const std::size_t simd : found) {
         const bool same =
             scalar == std::string_view::npos
                 ? simd == std::string_view::npos

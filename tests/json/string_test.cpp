@@ -19,7 +19,8 @@
 #include <type_traits>
 #include <vector>
 
-// The block-wise string writer (every block width the target has, validating or not) and the
+// The block-wise string writer (every block width the target has, validating or not, and the
+// SSSE3 and AVX2 validating writers where the processor runs them) and the
 // integer and decimal fast paths, against plain byte-at-a-time and std::to_chars references.
 // Strings of every length around the block widths, with the byte of interest at every
 // position, so that each block, the tail and the block boundaries are all exercised.
@@ -107,6 +108,15 @@ std::string write_ssse3(std::string_view s, const json::write_options& options,
     ec = w.finish();
     return out.substr(1);
 }
+
+std::string write_avx2(std::string_view s, const json::write_options& options,
+                       boost::system::error_code& ec) {
+    std::string out = "<";
+    detail::writer w(out, options);
+    detail::write_string_avx2(w, s);
+    ec = w.finish();
+    return out.substr(1);
+}
 #endif
 
 /// Checks `s` against the reference on every path and policy; returns the failures.
@@ -138,6 +148,8 @@ int check_all_paths(const std::string& s) {
 #ifdef WEBHOOK_HAS_SSSE3_UTF8
         if (webhook::detail::cpu_has_ssse3())
             check(write_ssse3, policy, "ssse3");
+        if (webhook::detail::cpu_has_avx2())
+            check(write_avx2, policy, "avx2");
 #endif
     }
     const auto trusted = json::utf8_policy::assume_valid;

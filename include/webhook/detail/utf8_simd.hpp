@@ -10,13 +10,14 @@
 //
 // SSSE3 is not in the x86-64 baseline: with GCC or Clang the functions carry a target
 // attribute and callers check `cpu_has_ssse3()` at run time (always true when compiled with
-// -mssse3 or more); elsewhere WEBHOOK_HAS_SSSE3_UTF8 is not defined and callers use the scalar
-// `utf8_sequence_length`.
+// -mssse3 or more); the same for the AVX2 form (32 bytes at once) and `cpu_has_avx2()`.
+// Elsewhere WEBHOOK_HAS_SSSE3_UTF8 is not defined and callers use `utf8_sequence_length`.
 
 #if defined(__SSE2__) && (defined(__x86_64__) || defined(__i386__)) &&                             \
     (defined(__GNUC__) || defined(__clang__))
 #define WEBHOOK_HAS_SSSE3_UTF8 1
 #include <emmintrin.h>
+#include <immintrin.h>
 #include <tmmintrin.h>
 
 #include <bit>
@@ -26,6 +27,11 @@
 #define WEBHOOK_TARGET_SSSE3
 #else
 #define WEBHOOK_TARGET_SSSE3 __attribute__((target("ssse3")))
+#endif
+#if defined(__AVX2__)
+#define WEBHOOK_TARGET_AVX2
+#else
+#define WEBHOOK_TARGET_AVX2 __attribute__((target("avx2")))
 #endif
 
 namespace webhook::detail {
@@ -38,6 +44,19 @@ inline bool cpu_has_ssse3() noexcept {
     static const bool has = [] {
         __builtin_cpu_init(); // in case this runs before libgcc's own initializer
         return __builtin_cpu_supports("ssse3") != 0;
+    }();
+    return has;
+#endif
+}
+
+/// Whether this processor runs AVX2 (checked once).
+inline bool cpu_has_avx2() noexcept {
+#if defined(__AVX2__)
+    return true;
+#else
+    static const bool has = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") != 0;
     }();
     return has;
 #endif
@@ -133,11 +152,42 @@ WEBHOOK_TARGET_SSSE3 inline unsigned utf8_error_mask(__m128i v) noexcept {
         utf8_errors(v, _mm_slli_si128(v, 1), _mm_slli_si128(v, 2), _mm_slli_si128(v, 3)));
 }
 
+/// `utf8_error_mask` of the 16 bytes `v` after the 16 bytes `prev` (zeros where a sequence
+/// may start).
+WEBHOOK_TARGET_SSSE3 inline unsigned utf8_error_mask_after(__m128i v, __m128i prev) noexcept {
+    return nonzero_mask(utf8_errors(v, _mm_alignr_epi8(v, prev, 15), _mm_alignr_epi8(v, prev, 14),
+                                    _mm_alignr_epi8(v, prev, 13)));
+}
+
 /// `utf8_error_mask` of the 32 bytes `a` then `b`, bit i for byte i.
 WEBHOOK_TARGET_SSSE3 inline std::uint32_t utf8_error_mask(__m128i a, __m128i b) noexcept {
-    const __m128i errors_b = utf8_errors(b, _mm_alignr_epi8(b, a, 15), _mm_alignr_epi8(b, a, 14),
-                                         _mm_alignr_epi8(b, a, 13));
-    return utf8_error_mask(a) | nonzero_mask(errors_b) << 16;
+    return utf8_error_mask(a) | utf8_error_mask_after(b, a) << 16;
+}
+
+/** `utf8_errors` of the 32 bytes `v` with AVX2, `prev` the 32 bytes before them (zeros
+    where a sequence may start): bit i of the result set where byte i breaks UTF-8. */
+WEBHOOK_TARGET_AVX2 inline std::uint32_t utf8_error_mask_avx2(__m256i v, __m256i prev) noexcept {
+    using namespace utf8_lookup;
+    const __m256i first_high_tables = _mm256_broadcastsi128_si256(first_high_table());
+    const __m256i first_low_tables = _mm256_broadcastsi128_si256(first_low_table());
+    const __m256i second_high_tables = _mm256_broadcastsi128_si256(second_high_table());
+    const __m256i before = _mm256_permute2x128_si256(prev, v, 0x21); // prev's high, v's low
+    const __m256i prev1 = _mm256_alignr_epi8(v, before, 15);
+    const __m256i prev2 = _mm256_alignr_epi8(v, before, 14);
+    const __m256i prev3 = _mm256_alignr_epi8(v, before, 13);
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i pair = _mm256_and_si256(
+        _mm256_and_si256(_mm256_shuffle_epi8(first_high_tables,
+                                             _mm256_and_si256(_mm256_srli_epi16(prev1, 4), nibble)),
+                         _mm256_shuffle_epi8(first_low_tables, _mm256_and_si256(prev1, nibble))),
+        _mm256_shuffle_epi8(second_high_tables, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble)));
+    const __m256i third = _mm256_subs_epu8(prev2, _mm256_set1_epi8(0xE0 - 0x80));
+    const __m256i fourth = _mm256_subs_epu8(prev3, _mm256_set1_epi8(0xF0 - 0x80));
+    const __m256i must_continue =
+        _mm256_and_si256(_mm256_or_si256(third, fourth), _mm256_set1_epi8(static_cast<char>(0x80)));
+    const __m256i errors = _mm256_xor_si256(pair, must_continue);
+    return ~static_cast<std::uint32_t>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(errors, _mm256_setzero_si256())));
 }
 
 /** Of 16 bytes free of `utf8_error_mask` errors, how many (13 to 16) hold complete

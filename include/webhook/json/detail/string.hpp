@@ -408,15 +408,8 @@ inline void stop_ssse3(const char*& in, char*& out, std::uint32_t escapes, std::
     says; returns as `scan_blocks`, always at the start of a sequence. */
 WEBHOOK_TARGET_SSSE3 WEBHOOK_JSON_ALWAYS_INLINE inline bool
 scan_blocks_ssse3(const char*& in, const char* end, char*& out) noexcept {
-    using webhook::detail::nonzero_mask;
-    using webhook::detail::utf8_errors;
     __m128i prev = _mm_setzero_si128();
     std::uint32_t pending = 0; // whether the last 3 bytes of `prev` are not all ASCII
-    const auto errors_after = [](__m128i v, __m128i before) WEBHOOK_TARGET_SSSE3 {
-        return nonzero_mask(utf8_errors(v, _mm_alignr_epi8(v, before, 15),
-                                        _mm_alignr_epi8(v, before, 14),
-                                        _mm_alignr_epi8(v, before, 13)));
-    };
     while (end - in >= 32) {
         const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
         const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16));
@@ -438,7 +431,8 @@ scan_blocks_ssse3(const char*& in, const char* end, char*& out) noexcept {
             out += std::countr_zero(escapes);
             return true;
         }
-        const std::uint32_t errors = errors_after(a, prev) | errors_after(b, a) << 16;
+        const std::uint32_t errors = webhook::detail::utf8_error_mask_after(a, prev) |
+                                     webhook::detail::utf8_error_mask_after(b, a) << 16;
         if ((escapes | errors) == 0) {
             prev = b;
             pending = high >> 29;
@@ -465,7 +459,7 @@ scan_blocks_ssse3(const char*& in, const char* end, char*& out) noexcept {
             out += std::countr_zero(escapes);
             return true;
         }
-        const unsigned errors = errors_after(v, prev);
+        const unsigned errors = webhook::detail::utf8_error_mask_after(v, prev);
         if ((escapes | errors) == 0) {
             prev = v;
             pending = high >> 13;
@@ -499,7 +493,7 @@ scan_blocks_ssse3(const char*& in, const char* end, char*& out) noexcept {
         out += std::countr_zero(escapes);
         return true;
     }
-    const unsigned errors = errors_after(v, prev) & ((2u << rest) - 1);
+    const unsigned errors = webhook::detail::utf8_error_mask_after(v, prev) & ((2u << rest) - 1);
     if ((escapes | errors) == 0) {
         in = end;
         out += rest;
@@ -507,6 +501,117 @@ scan_blocks_ssse3(const char*& in, const char* end, char*& out) noexcept {
     }
     stop_ssse3(in, out, escapes, high, errors, prev);
     return true;
+}
+
+/// `sse2_scan<false>` of 32 bytes with AVX2.
+WEBHOOK_TARGET_AVX2 WEBHOOK_JSON_ALWAYS_INLINE inline std::uint32_t
+avx2_scan(__m256i v, std::uint32_t& high) noexcept {
+    high = static_cast<std::uint32_t>(_mm256_movemask_epi8(v));
+    const __m256i quote = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('"'));
+    const __m256i backslash = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'));
+    const __m256i control = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1F)), v);
+    return static_cast<std::uint32_t>(
+        _mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(quote, backslash), control)));
+}
+
+/** `scan_blocks_ssse3` with AVX2, 32 bytes a block. From the first block with bytes from
+    0x80 on, every block is validated, with or without them: a branch on them is mispredicted
+    in text where they come every few words, and costs more than the validation does at 32
+    bytes a vector. */
+WEBHOOK_TARGET_AVX2 WEBHOOK_JSON_ALWAYS_INLINE inline bool
+scan_blocks_avx2(const char*& in, const char* end, char*& out) noexcept {
+    while (end - in >= 32) { // ASCII blocks first: nothing to validate until a byte from 0x80
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
+        std::uint32_t high;
+        const std::uint32_t escapes = avx2_scan(v, high);
+        if ((escapes | high) == 0) {
+            in += 32;
+            out += 32;
+            continue;
+        }
+        if (high != 0)
+            break; // from this block on, validate every block
+        in += std::countr_zero(escapes);
+        out += std::countr_zero(escapes);
+        return true;
+    }
+    __m256i prev = _mm256_setzero_si256(); // after ASCII: as at the start of a sequence
+    while (end - in >= 32) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
+        std::uint32_t high;
+        const std::uint32_t escapes = avx2_scan(v, high);
+        const std::uint32_t errors = webhook::detail::utf8_error_mask_avx2(v, prev);
+        if ((escapes | errors) == 0) {
+            prev = v;
+            in += 32;
+            out += 32;
+            continue;
+        }
+        stop_ssse3(in, out, escapes, high, errors, _mm256_extracti128_si256(prev, 1));
+        return true;
+    }
+    const __m128i last = _mm256_extracti128_si256(prev, 1);
+    if (in == end) { // the string ends with the last block: is its last sequence complete?
+        const unsigned cut = webhook::detail::utf8_complete_prefix(last);
+        in -= 16 - cut;
+        out -= 16 - cut;
+        return cut != 16;
+    }
+    // The last 1 to 31 bytes as a block followed by zeros (see `scan_blocks_ssse3`).
+    const auto rest = static_cast<unsigned>(end - in);
+    __m128i low;
+    __m128i high_half = _mm_setzero_si128();
+    if (rest >= 16) {
+        low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+        if (rest > 16)
+            high_half = load_tail(in + 16, rest - 16);
+    } else {
+        low = load_tail(in, rest);
+    }
+    const __m256i v = _mm256_set_m128i(high_half, low);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v); // room: the string plus a block
+    std::uint32_t high;
+    const std::uint64_t within = (std::uint64_t{1} << rest) - 1;
+    const std::uint32_t escapes = avx2_scan(v, high) & static_cast<std::uint32_t>(within);
+    if ((high | static_cast<unsigned>(_mm_movemask_epi8(last)) >> 13) == 0) {
+        // ASCII after complete sequences (a short string, most often): nothing to validate
+        if (escapes == 0) {
+            in = end;
+            out += rest;
+            return false;
+        }
+        in += std::countr_zero(escapes);
+        out += std::countr_zero(escapes);
+        return true;
+    }
+    const std::uint32_t errors = webhook::detail::utf8_error_mask_avx2(v, prev) &
+                                 static_cast<std::uint32_t>(within << 1 | 1);
+    if ((escapes | errors) == 0) {
+        in = end;
+        out += rest;
+        return false;
+    }
+    stop_ssse3(in, out, escapes, high, errors, last);
+    return true;
+}
+
+/// `write_string_ssse3` with `scan_blocks_avx2`.
+WEBHOOK_TARGET_AVX2 inline void write_string_avx2(writer& w, std::string_view s) {
+    constexpr std::size_t width = 32;
+    const char* in = s.data();
+    const char* const end = in + s.size();
+    char* out = w.reserve(s.size() + 2 + width);
+    *out++ = '"';
+    for (;;) {
+        if (!scan_blocks_avx2(in, end, out))
+            break;
+        if (!write_attention<true, width>(w, in, end, out))
+            break;
+    }
+    *out++ = '"';
+    w.commit(out);
 }
 
 /// `write_string_with<sse2_blocks, true>` with `scan_blocks_ssse3`: the same bytes and errors.
@@ -533,6 +638,8 @@ inline void write_string(writer& w, std::string_view s) {
     if (w.options().invalid_utf8 == utf8_policy::assume_valid)
         return write_string_with<default_blocks, false>(w, s);
 #ifdef WEBHOOK_HAS_SSSE3_UTF8
+    if (webhook::detail::cpu_has_avx2())
+        return write_string_avx2(w, s);
     if (webhook::detail::cpu_has_ssse3())
         return write_string_ssse3(w, s);
 #endif
