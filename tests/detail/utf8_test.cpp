@@ -15,9 +15,9 @@
 #include <vector>
 
 // The scalar UTF-8 rule (utf8_sequence_length, find_invalid_utf8) against a decoder written
-// from RFC 3629's definition, and the SSSE3 and AVX2 block validators against the scalar rule: every
-// pair and triple of bytes, every 4-byte lead, every kind of invalid sequence at every place
-// relative to 16- and 32-byte blocks, and random mixtures.
+// from RFC 3629's definition, and the SSSE3 and AVX2 block validators against the scalar
+// rule: every pair and triple of bytes, every 4-byte lead, every kind of invalid sequence at
+// every place relative to 16- and 32-byte blocks, and random mixtures.
 
 namespace detail = webhook::detail;
 
