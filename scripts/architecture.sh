@@ -14,16 +14,13 @@ concept_of() {
     case "$1" in
         webhook.hpp | src.hpp) echo umbrella ;;
         json/* | json.hpp | data_path.hpp | impl/data_path.hpp | detail/data_path.hpp) echo json ;;
-        transport/* | transport.hpp | detail/reserved_headers.hpp | detail/replace_field.hpp) echo transport ;;
+        transport/* | transport.hpp) echo transport ;;
         spool/* | spool.hpp | file_spool.hpp | redis_spool.hpp | \
             event_id.hpp) echo spool ;;
-        config/* | endpoint.hpp | impl/endpoint.hpp | retry.hpp | impl/retry.hpp | circuit.hpp | \
-            detail/url_template.hpp) echo config ;;
+        config/* | endpoint.hpp | impl/endpoint.hpp | retry.hpp | impl/retry.hpp | circuit.hpp) echo config ;;
         signing/* | signing.hpp | impl/signing.hpp) echo signing ;;
         auth/*) echo auth ;;
-        dispatch/* | dispatcher.hpp | impl/dispatcher.hpp | delivery.hpp | impl/delivery.hpp | \
-            detail/circuit_breaker.hpp | detail/token_bucket.hpp | detail/ring_queue.hpp | \
-            detail/retry_after.hpp) echo dispatch ;;
+        dispatch/* | dispatcher.hpp | impl/dispatcher.hpp | delivery.hpp | impl/delivery.hpp) echo dispatch ;;
         error.hpp | version.hpp | secret.hpp | detail/*) echo core ;;
         *) echo unknown ;; # reported by `check`
     esac

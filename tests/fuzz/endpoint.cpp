@@ -9,7 +9,7 @@
 // anything else is "not found"), so that no input can read /dev/zero or a real file.
 #include <webhook/endpoint.hpp>
 
-#include <webhook/detail/url_template.hpp>
+#include <webhook/config/detail/url_template.hpp>
 #include <webhook/transport/request.hpp>
 
 #include "fuzz_check.hpp"

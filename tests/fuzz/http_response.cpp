@@ -12,7 +12,7 @@
 // dispatcher does.
 #include <webhook/transport/beast_transport.hpp>
 
-#include <webhook/detail/retry_after.hpp>
+#include <webhook/dispatch/detail/retry_after.hpp>
 #include <webhook/transport/request.hpp>
 #include <webhook/transport/url.hpp>
 

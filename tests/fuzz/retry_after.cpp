@@ -2,7 +2,7 @@
 // hostile server chooses, at any "now". The first 8 input bytes are now (signed nanoseconds
 // since 1970, as system_clock counts on Linux), the rest is the header value. A delay is never
 // negative; delay-seconds agree with std::from_chars; an IMF-fixdate agrees with timegm.
-#include <webhook/detail/retry_after.hpp>
+#include <webhook/dispatch/detail/retry_after.hpp>
 
 #include "fuzz_check.hpp"
 

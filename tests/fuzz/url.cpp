@@ -6,7 +6,7 @@
 // same origin.
 #include <webhook/transport/url.hpp>
 
-#include <webhook/detail/url_template.hpp>
+#include <webhook/config/detail/url_template.hpp>
 
 #include "fuzz_check.hpp"
 

@@ -13,7 +13,7 @@
 #include <webhook/config/detail/sections.hpp>
 #include <webhook/config/detail/text.hpp>
 #include <webhook/detail/quote.hpp>
-#include <webhook/detail/reserved_headers.hpp>
+#include <webhook/transport/detail/reserved_headers.hpp>
 #include <webhook/transport/request.hpp>
 
 #include <boost/json/object.hpp>

@@ -2,7 +2,7 @@
 #define WEBHOOK_IMPL_SIGNING_HPP
 
 #include <webhook/detail/base64.hpp>
-#include <webhook/detail/replace_field.hpp>
+#include <webhook/transport/detail/replace_field.hpp>
 #include <webhook/transport/request.hpp>
 
 #include <boost/system/system_error.hpp>

@@ -1,7 +1,7 @@
 #ifndef WEBHOOK_TRANSPORT_RECYCLING_ALLOCATOR_HPP
 #define WEBHOOK_TRANSPORT_RECYCLING_ALLOCATOR_HPP
 
-#include <webhook/detail/recycled_memory.hpp>
+#include <webhook/transport/detail/recycled_memory.hpp>
 
 #include <cstddef>
 #include <limits>

@@ -1,8 +1,8 @@
 #ifndef WEBHOOK_TRANSPORT_REQUEST_HPP
 #define WEBHOOK_TRANSPORT_REQUEST_HPP
 
-#include <webhook/detail/reserved_headers.hpp>
 #include <webhook/error.hpp>
+#include <webhook/transport/detail/reserved_headers.hpp>
 #include <webhook/transport/recycling_allocator.hpp>
 #include <webhook/transport/url.hpp>
 #include <webhook/version.hpp>

@@ -14,8 +14,8 @@
 
 #include <webhook/config/detail/readers.hpp>
 #include <webhook/config/detail/text.hpp>
-#include <webhook/detail/reserved_headers.hpp>
-#include <webhook/detail/url_template.hpp>
+#include <webhook/config/detail/url_template.hpp>
+#include <webhook/transport/detail/reserved_headers.hpp>
 #include <webhook/transport/url.hpp>
 
 #include <chrono>

@@ -3,7 +3,7 @@
 
 #include <webhook/detail/base64.hpp>
 #include <webhook/detail/key_material.hpp>
-#include <webhook/detail/reserved_headers.hpp>
+#include <webhook/transport/detail/reserved_headers.hpp>
 #include <webhook/transport/request.hpp>
 
 #include <cstddef>

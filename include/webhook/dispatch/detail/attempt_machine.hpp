@@ -3,8 +3,8 @@
 
 #include <webhook/auth/detail/token_cache.hpp>
 #include <webhook/delivery.hpp>
-#include <webhook/detail/circuit_breaker.hpp>
-#include <webhook/detail/token_bucket.hpp>
+#include <webhook/dispatch/detail/circuit_breaker.hpp>
+#include <webhook/dispatch/detail/token_bucket.hpp>
 #include <webhook/error.hpp>
 #include <webhook/retry.hpp>
 

@@ -1,4 +1,4 @@
-#include <webhook/detail/circuit_breaker.hpp>
+#include <webhook/dispatch/detail/circuit_breaker.hpp>
 
 #define BOOST_TEST_MODULE detail_circuit_breaker
 #include <boost/test/unit_test.hpp>

@@ -1,4 +1,4 @@
-#include <webhook/detail/token_bucket.hpp>
+#include <webhook/dispatch/detail/token_bucket.hpp>
 
 #define BOOST_TEST_MODULE detail_token_bucket
 #include <boost/test/unit_test.hpp>

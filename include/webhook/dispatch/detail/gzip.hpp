@@ -1,5 +1,5 @@
-#ifndef WEBHOOK_DETAIL_GZIP_HPP
-#define WEBHOOK_DETAIL_GZIP_HPP
+#ifndef WEBHOOK_DISPATCH_DETAIL_GZIP_HPP
+#define WEBHOOK_DISPATCH_DETAIL_GZIP_HPP
 
 #include <boost/system/errc.hpp>
 #include <boost/system/error_code.hpp>

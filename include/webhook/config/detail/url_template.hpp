@@ -1,5 +1,5 @@
-#ifndef WEBHOOK_DETAIL_URL_TEMPLATE_HPP
-#define WEBHOOK_DETAIL_URL_TEMPLATE_HPP
+#ifndef WEBHOOK_CONFIG_DETAIL_URL_TEMPLATE_HPP
+#define WEBHOOK_CONFIG_DETAIL_URL_TEMPLATE_HPP
 
 #include <webhook/detail/quote.hpp>
 #include <webhook/error.hpp>

@@ -1,4 +1,4 @@
-#include <webhook/detail/url_template.hpp>
+#include <webhook/config/detail/url_template.hpp>
 
 #define BOOST_TEST_MODULE detail_url_template
 #include <boost/test/unit_test.hpp>

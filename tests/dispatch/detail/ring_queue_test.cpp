@@ -1,4 +1,4 @@
-#include <webhook/detail/ring_queue.hpp>
+#include <webhook/dispatch/detail/ring_queue.hpp>
 
 #define BOOST_TEST_MODULE ring_queue
 #include <boost/test/unit_test.hpp>

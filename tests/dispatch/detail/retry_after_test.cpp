@@ -1,4 +1,4 @@
-#include <webhook/detail/retry_after.hpp>
+#include <webhook/dispatch/detail/retry_after.hpp>
 
 #define BOOST_TEST_MODULE detail_retry_after
 #include <boost/test/unit_test.hpp>

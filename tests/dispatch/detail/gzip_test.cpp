@@ -1,4 +1,4 @@
-#include <webhook/detail/gzip.hpp>
+#include <webhook/dispatch/detail/gzip.hpp>
 
 #define BOOST_TEST_MODULE detail_gzip
 #include <boost/test/unit_test.hpp>
