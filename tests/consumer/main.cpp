@@ -1,6 +1,6 @@
 // A consumer program: built by each of the ways into the library (add_subdirectory,
 // find_package, a plain include path). It prints the payload and checks its bytes.
-#include <webhook/webhook.hpp>
+#include <webhook/json.hpp>
 
 #include <boost/describe.hpp>
 
