@@ -111,6 +111,7 @@ BOOST_AUTO_TEST_CASE(a_bearer_token_is_read_with_its_lifetime_and_becomes_the_he
     BOOST_REQUIRE(t.has_value());
     BOOST_TEST(t->token == "abc.DEF-_~+/=");
     BOOST_TEST((t->expires_in == 3600s));
+    BOOST_TEST(t->authorization == "Bearer abc.DEF-_~+/=");
     webhook::detail::token_cache<test_clock> cache(auth.refresh_skew());
     cache.fetched(*t, test_clock::time_point{});
     BOOST_TEST(cache.authorization() == "Bearer abc.DEF-_~+/=");

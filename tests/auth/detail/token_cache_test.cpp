@@ -24,7 +24,8 @@ using state = cache::state;
 constexpr test_clock::time_point t0{1'000'000ms};
 
 webhook::access_token token(const char* value, std::optional<std::chrono::seconds> life) {
-    return {value, life};
+    // As the OAuth scheme reads it: the cache sends the header value it is given.
+    return {value, std::string("Bearer ") + value, life};
 }
 
 } // namespace

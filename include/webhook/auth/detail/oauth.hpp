@@ -107,6 +107,7 @@ inline boost::system::result<access_token> parse_token_response(std::string_view
             return bad;
         t.expires_in = std::chrono::seconds(seconds);
     }
+    t.authorization.assign("Bearer ").append(t.token);
     return t;
 }
 

@@ -48,7 +48,7 @@ public:
         fetching_ = false;
         valid_ = true;
         ++generation_;
-        authorization_.assign("Bearer ").append(t.token);
+        authorization_ = t.authorization;
         expires_.reset();
         if (t.expires_in) {
             // Replaced `skew` early; a token that lives less than the skew is used for half
