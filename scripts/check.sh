@@ -4,14 +4,16 @@
 # - every public header (not detail/ or impl/) compiles on its own, included first and twice,
 #   with GCC and with clang 14, warnings as errors: a header that leans on what its includer
 #   happened to include first, or on one compiler's leniency, fails here;
-# - every include points the way the layers allow (scripts/architecture.sh check).
-# Usage: scripts/check.sh [format|layers|headers]...   (all when none is named)
+# - every include points the way the layers allow (scripts/architecture.sh check);
+# - the library's files stay small: no header over 600 lines, no function over 80 (Universal
+#   Ctags finds the functions; data tables are named in sizes_allowed).
+# Usage: scripts/check.sh [format|layers|headers|sizes]...   (all when none is named)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh base test check
 
 what=("$@")
-[ ${#what[@]} -eq 0 ] && what=(format layers headers)
+[ ${#what[@]} -eq 0 ] && what=(format layers headers sizes)
 status=0
 
 check_format() {
@@ -59,12 +61,48 @@ check_headers() {
     fi
 }
 
+# Functions over 80 lines that are data tables, as "<path>:<function>".
+sizes_allowed=(
+    "include/webhook/error.hpp:message" # one sentence per error code
+)
+
+check_sizes() {
+    local bad=0 file lines
+    while IFS= read -r file; do
+        lines=$(wc -l <"$file")
+        if [ "$lines" -gt 600 ]; then
+            echo "sizes: $file has $lines lines (at most 600)" >&2
+            bad=1
+        fi
+    done < <(find include -name '*.hpp' | sort)
+    while read -r length where; do
+        if [[ " ${sizes_allowed[*]} " != *" $where "* ]]; then
+            echo "sizes: $where is $length lines long (at most 80)" >&2
+            bad=1
+        fi
+    done < <(find include -name '*.hpp' | sort |
+             ctags --c++-kinds=f --fields=+ne --output-format=json -L - -o - |
+             python3 -c '
+import json, sys
+for line in sys.stdin:
+    tag = json.loads(line)
+    length = tag.get("end", tag["line"]) - tag["line"] + 1
+    if length > 80:
+        print(length, tag["path"] + ":" + tag["name"])')
+    if [ $bad -eq 0 ]; then
+        echo "sizes: no header over 600 lines, no function over 80 (tables aside)"
+    else
+        status=1
+    fi
+}
+
 for w in "${what[@]}"; do
     case "$w" in
         format) check_format ;;
         layers) scripts/architecture.sh check || status=1 ;;
         headers) check_headers ;;
-        *) echo "check.sh: unknown check '$w' (format, layers, headers)" >&2; exit 2 ;;
+        sizes) check_sizes ;;
+        *) echo "check.sh: unknown check '$w' (format, layers, headers, sizes)" >&2; exit 2 ;;
     esac
 done
 exit $status

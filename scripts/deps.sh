@@ -10,7 +10,7 @@ packages_bench=(libbenchmark-dev nlohmann-json3-dev rapidjson-dev nginx-light wr
 # ninja (scripts/fuzz.sh builds with it).
 packages_fuzz=(clang libclang-rt-14-dev llvm-14 ninja-build)
 # scripts/check.sh: the formatter and a second compiler for the headers.
-packages_check=(clang clang-format git)
+packages_check=(clang clang-format git universal-ctags)
 # scripts/architecture.sh svg: Graphviz draws the layers.
 packages_docs=(graphviz)
 
