@@ -27,6 +27,10 @@ def write(target, code):
     print(target)
 
 
+def alone(path, n, code):
+    write(out / f"{path.stem.lower()}_{n}.cpp", f"// Extracted from {path.name}, code block {n}.\n" + code)
+
+
 def merged(stem, doc, blocks):
     includes, bodies, calls = [], [], []
     for n, code in blocks:
@@ -54,11 +58,10 @@ for name in sys.argv[2:]:
     for n, match in enumerate(fence.finditer(path.read_text(encoding="utf-8")), start=1):
         code = match.group(1)
         if standalone.search(code):
-            write(out / f"{stem}_{n}.cpp", f"// Extracted from {path.name}, code block {n}.\n" + code)
+            alone(path, n, code)
         else:
             together.append((n, code))
     if len(together) == 1:
-        n, code = together[0]
-        write(out / f"{stem}_{n}.cpp", f"// Extracted from {path.name}, code block {n}.\n" + code)
+        alone(path, *together[0])
     elif together:
         write(out / f"{stem}.cpp", merged(stem, path.name, together))
