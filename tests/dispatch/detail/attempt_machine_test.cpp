@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(the_first_request_fetches_the_token_and_the_others_wait_for
     state a = fresh(), b = fresh();
     BOOST_TEST((wd::before_attempt(p.context(), a, t0).step == step::fetch_token));
     BOOST_TEST((wd::before_attempt(p.context(), b, t0).step == step::await_token));
-    p.tokens->fetched({"tok-1", 3600s}, t0 + 1s);
+    p.tokens->fetched({"tok-1", "Bearer tok-1", 3600s}, t0 + 1s);
     const auto go = wd::before_attempt(p.context(), a, t0 + 1s);
     BOOST_TEST((go.step == step::send));
     BOOST_TEST(go.authorize); // the request has no token yet
@@ -266,14 +266,14 @@ BOOST_AUTO_TEST_CASE(
     p.tokens.emplace(60s);
     state s = fresh();
     BOOST_REQUIRE((wd::before_attempt(p.context(), s, t0).step == step::fetch_token));
-    p.tokens->fetched({"tok-1", std::nullopt}, t0);
+    p.tokens->fetched({"tok-1", "Bearer tok-1", std::nullopt}, t0);
     BOOST_REQUIRE(wd::before_attempt(p.context(), s, t0).authorize);
 
     const auto refreshed = wd::after_answer(p.context(), s, status(401), t0 + 1s);
     BOOST_TEST((refreshed.step == step::fetch_token)); // the token was refused: a new one
     BOOST_TEST((refreshed.retry_delay == 0ms));
     BOOST_TEST(s.token_refused);
-    p.tokens->fetched({"tok-2", std::nullopt}, t0 + 1s);
+    p.tokens->fetched({"tok-2", "Bearer tok-2", std::nullopt}, t0 + 1s);
     const auto resent = wd::before_attempt(p.context(), s, t0 + 1s);
     BOOST_TEST((resent.step == step::send));
     BOOST_TEST(resent.authorize);
