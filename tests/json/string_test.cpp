@@ -19,7 +19,8 @@
 #include <type_traits>
 #include <vector>
 
-// The block-wise string writer (every block width the target has, validating or not, and the
+// The string writer as the serializer calls it (with its short-ASCII path) and the block-wise
+// writers behind it (every block width the target has, validating or not, and the
 // SSSE3 and AVX2 validating writers where the processor runs them) and the
 // integer and decimal fast paths, against plain byte-at-a-time and std::to_chars references.
 // Strings of every length around the block widths, with the byte of interest at every
@@ -99,6 +100,16 @@ std::string write_with(std::string_view s, const json::write_options& options,
     return out.substr(1);
 }
 
+/// `write_string`, the writer the serializer calls: its short-string path, then its choice.
+std::string write_chosen(std::string_view s, const json::write_options& options,
+                         boost::system::error_code& ec) {
+    std::string out = "<";
+    detail::writer w(out, options);
+    detail::write_string(w, s);
+    ec = w.finish();
+    return out.substr(1);
+}
+
 #ifdef WEBHOOK_HAS_SSSE3_UTF8
 std::string write_ssse3(std::string_view s, const json::write_options& options,
                         boost::system::error_code& ec) {
@@ -141,6 +152,7 @@ int check_all_paths(const std::string& s) {
         }
     };
     for (const auto policy : {json::utf8_policy::reject, json::utf8_policy::replace}) {
+        check(write_chosen, policy, "chosen");
         check(write_with<detail::swar_blocks, true>, policy, "swar");
 #ifdef WEBHOOK_JSON_HAS_SSE2
         check(write_with<detail::sse2_blocks, true>, policy, "sse2");
@@ -153,6 +165,7 @@ int check_all_paths(const std::string& s) {
 #endif
     }
     const auto trusted = json::utf8_policy::assume_valid;
+    check(write_chosen, trusted, "chosen unchecked");
     check(write_with<detail::swar_blocks, false>, trusted, "swar unchecked");
 #ifdef WEBHOOK_JSON_HAS_SSE2
     check(write_with<detail::sse2_blocks, false>, trusted, "sse2 unchecked");
