@@ -14,12 +14,15 @@
 #include <string_view>
 #include <type_traits>
 
-// The SSSE3 string loop is a function of its own (it carries a target attribute); what it
-// calls must be inlined into it, not left as calls with its cursors in memory.
+// The SSSE3 and AVX2 string writers are functions of their own (they carry a target
+// attribute); what they call must be inlined into them, not left as calls with their cursors
+// in memory.
 #if defined(__GNUC__) || defined(__clang__)
 #define WEBHOOK_JSON_ALWAYS_INLINE __attribute__((always_inline))
+#define WEBHOOK_JSON_FLATTEN __attribute__((flatten))
 #else
 #define WEBHOOK_JSON_ALWAYS_INLINE
+#define WEBHOOK_JSON_FLATTEN
 #endif
 
 #if defined(__SSE2__)
@@ -333,29 +336,34 @@ WEBHOOK_JSON_ALWAYS_INLINE inline bool write_tail(const char*& in, const char* e
     return false;
 }
 
-/** Writes `s` as a quoted JSON string, block by block (`Blocks`: `swar_blocks` or
-    `sse2_blocks`); `Validate`: check UTF-8 and apply `write_options::invalid_utf8`. Room is
-    reserved for the unescaped size plus slack; escapes reserve more only when they occur. */
-template <class Blocks, bool Validate>
-void write_string_with(writer& w, std::string_view s) {
-    constexpr std::size_t width = Blocks::width; // blocks store `width` bytes at a time
+/** The quotes around `s` and, between them, the runs that `scan` copies (it returns true at a
+    byte that needs attention, false once the string is done), each followed by that byte as
+    `write_attention` writes it. Room is reserved for the unescaped size plus `Width` (the most
+    `scan` stores past what it keeps); escapes reserve more only when they occur. */
+template <bool Validate, std::size_t Width, class Scan>
+inline void write_quoted(writer& w, std::string_view s, Scan scan) {
     const char* in = s.data();
     const char* const end = in + s.size();
-    char* out = w.reserve(s.size() + 2 + width);
+    char* out = w.reserve(s.size() + 2 + Width);
     *out++ = '"';
-    for (;;) {
+    while (scan(in, end, out) && write_attention<Validate, Width>(w, in, end, out)) {
+    }
+    *out++ = '"';
+    w.commit(out);
+}
+
+/** Writes `s` as a quoted JSON string, block by block (`Blocks`: `swar_blocks` or
+    `sse2_blocks`); `Validate`: check UTF-8 and apply `write_options::invalid_utf8`. */
+template <class Blocks, bool Validate>
+void write_string_with(writer& w, std::string_view s) {
+    write_quoted<Validate, Blocks::width>(w, s, [](const char*& in, const char* end, char*& out) {
         bool attention = scan_blocks<typename Blocks::wide, Validate>(in, end, out);
         if constexpr (!std::is_same_v<typename Blocks::wide, Blocks>) {
             if (!attention)
                 attention = scan_blocks<Blocks, Validate>(in, end, out);
         }
-        if (!attention && write_tail<Validate>(in, end, out))
-            break;
-        if (!write_attention<Validate, width>(w, in, end, out))
-            break;
-    }
-    *out++ = '"';
-    w.commit(out);
+        return attention || !write_tail<Validate>(in, end, out);
+    });
 }
 
 } // namespace webhook::json::detail

@@ -95,8 +95,8 @@ finish_ssse3(const char*& in, const char* end, char*& out, __m128i prev,
     is taken whole; a sequence it cuts is checked with the next block, which sees the bytes
     before it (`prev`; zero at the start, where a sequence may start). Stops as `stop_ssse3`
     says; returns as `scan_blocks`, always at the start of a sequence. */
-WEBHOOK_TARGET_SSSE3 WEBHOOK_JSON_ALWAYS_INLINE inline bool
-scan_blocks_ssse3(const char*& in, const char* end, char*& out) noexcept {
+WEBHOOK_TARGET_SSSE3 inline bool scan_blocks_ssse3(const char*& in, const char* end,
+                                                   char*& out) noexcept {
     __m128i prev = _mm_setzero_si128();
     std::uint32_t pending = 0; // whether the last 3 bytes of `prev` are not all ASCII
     while (end - in >= 32) {
@@ -177,8 +177,8 @@ avx2_scan(__m256i v, std::uint32_t& high) noexcept {
     0x80 on, every block is validated, with or without them: a branch on them is mispredicted
     in text where they come every few words, and costs more than the validation does at 32
     bytes a vector. */
-WEBHOOK_TARGET_AVX2 WEBHOOK_JSON_ALWAYS_INLINE inline bool
-scan_blocks_avx2(const char*& in, const char* end, char*& out) noexcept {
+WEBHOOK_TARGET_AVX2 inline bool scan_blocks_avx2(const char*& in, const char* end,
+                                                 char*& out) noexcept {
     while (end - in >= 32) { // ASCII blocks first: nothing to validate until a byte from 0x80
         const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
@@ -256,38 +256,25 @@ scan_blocks_avx2(const char*& in, const char* end, char*& out) noexcept {
     return true;
 }
 
-/// `write_string_ssse3` with `scan_blocks_avx2`.
-WEBHOOK_TARGET_AVX2 inline void write_string_avx2(writer& w, std::string_view s) {
-    constexpr std::size_t width = 32;
-    const char* in = s.data();
-    const char* const end = in + s.size();
-    char* out = w.reserve(s.size() + 2 + width);
-    *out++ = '"';
-    for (;;) {
-        if (!scan_blocks_avx2(in, end, out))
-            break;
-        if (!write_attention<true, width>(w, in, end, out))
-            break;
-    }
-    *out++ = '"';
-    w.commit(out);
-}
+// The two writers share `write_quoted`, and `flatten` inlines it with the scan into each, so
+// that the scan's vector code runs with the writer's target. (GCC refuses to inline an
+// `always_inline` function with a target into a function without it, such as `write_quoted`
+// taken alone; hence the scans are plain `inline` and the writers flatten.)
 
 /// `write_string_with<sse2_blocks, true>` with `scan_blocks_ssse3`: the same bytes and errors.
-WEBHOOK_TARGET_SSSE3 inline void write_string_ssse3(writer& w, std::string_view s) {
-    constexpr std::size_t width = 32;
-    const char* in = s.data();
-    const char* const end = in + s.size();
-    char* out = w.reserve(s.size() + 2 + width);
-    *out++ = '"';
-    for (;;) {
-        if (!scan_blocks_ssse3(in, end, out))
-            break;
-        if (!write_attention<true, width>(w, in, end, out))
-            break;
-    }
-    *out++ = '"';
-    w.commit(out);
+WEBHOOK_TARGET_SSSE3 WEBHOOK_JSON_FLATTEN inline void write_string_ssse3(writer& w,
+                                                                         std::string_view s) {
+    write_quoted<true, 32>(w, s, [](const char*& in, const char* end, char*& out) {
+        return scan_blocks_ssse3(in, end, out);
+    });
+}
+
+/// `write_string_ssse3` with `scan_blocks_avx2`.
+WEBHOOK_TARGET_AVX2 WEBHOOK_JSON_FLATTEN inline void write_string_avx2(writer& w,
+                                                                       std::string_view s) {
+    write_quoted<true, 32>(w, s, [](const char*& in, const char* end, char*& out) {
+        return scan_blocks_avx2(in, end, out);
+    });
 }
 
 } // namespace webhook::json::detail
