@@ -3,7 +3,14 @@
 
 // A webhook receiver for the transport tests: a real HTTP/1.1 server on the loopback interface,
 // plain or TLS (optionally mutual), that records every request and misbehaves on request.
+//
+// In parts: support/receiver_script.hpp (the requests recorded, the behaviours scripted),
+// support/loopback_server.hpp (the server thread and listener), support/receiver_connection.hpp
+// (reading requests, TLS, closing); here the receiver itself.
 
+#include "support/loopback_server.hpp"
+#include "support/receiver_connection.hpp"
+#include "support/receiver_script.hpp"
 #include "support/test_pki.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -48,440 +55,6 @@
 #include <vector>
 
 namespace webhook::test {
-
-using header_list = std::vector<std::pair<std::string, std::string>>;
-
-/** One request as the receiver read it off the wire. */
-struct recorded_request {
-    std::string method{};
-    std::string target{};
-    header_list headers{};      // in the order received, names spelled as sent
-    std::string body{};         // decoded when it came chunked
-    std::size_t connection = 0; // 1-based index of the accepted connection it came on
-    std::string raw_head{};     // request line and header lines, byte-exact, through "\r\n\r\n"
-    std::string client_cert_subject{}; // RFC 2253, e.g. "CN=webhook-client", when mutual TLS
-
-    /// The value of the first header named `name` (case-insensitive), if any.
-    std::optional<std::string> header(std::string_view name) const {
-        for (const auto& [n, v] : headers)
-            if (std::equal(n.begin(), n.end(), name.begin(), name.end(), [](char a, char b) {
-                    return std::tolower(static_cast<unsigned char>(a)) ==
-                           std::tolower(static_cast<unsigned char>(b));
-                }))
-                return v;
-        return std::nullopt;
-    }
-};
-
-/** What a respond behaviour (or the handler hook) sends. */
-struct response {
-    unsigned status = 200; // 100..999
-    std::string body{};
-    // Sent as given, in this order. Content-Length is added unless these carry a Content-Length
-    // or a Transfer-Encoding; "Connection: close" here makes the receiver close after sending.
-    header_list headers{};
-};
-
-/**
- * What the receiver does with one request. The receiver keeps a queue of these and consumes
- * one per request received, across all connections; when the queue is empty the default
- * behaviour applies (200, empty body, unless changed with set_default_behaviour).
- * Every behaviour works over TLS as well.
- */
-struct behaviour {
-    enum class kind {
-        respond,                // send `reply`; keep the connection if the client asked to
-        never_answer,           // send nothing; hold the connection until the client or the
-                                // server closes it
-        close_without_response, // close at once
-        close_mid_response,     // status line, Content-Length: 100, 10 body bytes, close
-        oversized_body,         // a complete 200 with a body of `body_size` bytes, streamed
-        endless_body,           // a chunked 200 that never ends, until the client closes
-        garbage,                // "this is not HTTP\r\n\r\n", close
-        raw,                    // `bytes` as they are; then the next request on the connection
-    };
-
-    kind what = kind::respond;
-    response reply{};
-    std::chrono::milliseconds pause{0}; // waited (on an asio timer) before acting
-    std::size_t body_size = 0;
-    std::string bytes{}; // kind::raw
-
-    static behaviour respond(unsigned status, std::string body = {}, header_list headers = {}) {
-        behaviour b;
-        b.reply = response{status, std::move(body), std::move(headers)};
-        return b;
-    }
-    static behaviour delay(std::chrono::milliseconds pause, unsigned status = 200,
-                           std::string body = {}, header_list headers = {}) {
-        return respond(status, std::move(body), std::move(headers)).after(pause);
-    }
-    static behaviour never_answer() { return of(kind::never_answer); }
-    static behaviour close_without_response() { return of(kind::close_without_response); }
-    static behaviour close_mid_response() { return of(kind::close_mid_response); }
-    static behaviour oversized_body(std::size_t bytes) {
-        behaviour b = of(kind::oversized_body);
-        b.body_size = bytes;
-        return b;
-    }
-    static behaviour endless_body() { return of(kind::endless_body); }
-    static behaviour garbage() { return of(kind::garbage); }
-    /// Sends `bytes` verbatim (say, an interim 100 Continue before the final response).
-    static behaviour raw(std::string bytes) {
-        behaviour b = of(kind::raw);
-        b.bytes = std::move(bytes);
-        return b;
-    }
-
-    /// This behaviour, but acting only `d` after the request was read, e.g. garbage().after(..).
-    behaviour after(std::chrono::milliseconds d) const {
-        behaviour b = *this;
-        b.pause = d;
-        return b;
-    }
-
-private:
-    static behaviour of(kind k) {
-        behaviour b;
-        b.what = k;
-        return b;
-    }
-};
-
-/** How a test_receiver listens; every member has a default, so designated initializers work. */
-struct receiver_options {
-    bool tls = false;
-    std::string cert_chain_pem{};  // leaf first; required when tls
-    std::string private_key_pem{}; // required when tls
-    // When not empty (and tls): require a client certificate that chains to one of these
-    // (mutual TLS); a handshake without one fails.
-    std::string client_ca_pem{};
-    bool ipv6 = false; // listen on ::1 instead of 127.0.0.1
-    // 0: an ephemeral port. A fixed one lets a test stop a receiver and start it again where
-    // its clients expect it (an outage).
-    unsigned short port = 0;
-    // Close each connection, silently and gracefully (TLS: close_notify, then FIN), after
-    // answering its n-th request; 0: never. Changeable later with test_receiver::close_after.
-    std::size_t close_after = 0;
-    std::uint64_t max_request_body = 64u << 20; // a larger request body ends the connection
-};
-
-/// TLS options for a receiver with the test PKI's server certificate; `mutual` also requires
-/// a client certificate signed by the test CA.
-inline receiver_options tls_options(const test_pki& pki, bool mutual = false) {
-    receiver_options o;
-    o.tls = true;
-    o.cert_chain_pem = pki.server_cert;
-    o.private_key_pem = pki.server_key;
-    if (mutual)
-        o.client_ca_pem = pki.ca_cert;
-    return o;
-}
-
-namespace detail {
-
-namespace net = boost::asio;
-namespace http = boost::beast::http;
-using tcp = net::ip::tcp;
-using error_code = boost::system::error_code;
-
-// Every server-side operation reports its error as a value: a test server must not throw
-// from the middle of a conversation because the client went away.
-inline constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
-
-inline constexpr std::size_t max_head_size = 64 * 1024;
-
-// Exceptions escaping a server coroutine are bugs in the test server: let them end the
-// process loudly instead of vanishing.
-inline void rethrow_if_failed(std::exception_ptr e) {
-    if (e)
-        std::rethrow_exception(e);
-}
-
-/**
- * A TCP socket for the TLS layer to sit on. After refuse_reads(), reads complete at once with
- * end of file: an ssl shutdown then sends its close_notify and returns without waiting for the
- * peer's, so that a graceful TLS close takes no timer and no cooperation from the client.
- */
-class tls_socket {
-public:
-    using executor_type = tcp::socket::executor_type;
-    using lowest_layer_type = tcp::socket::lowest_layer_type;
-
-    explicit tls_socket(tcp::socket socket) : socket_(std::move(socket)) {}
-
-    executor_type get_executor() noexcept { return socket_.get_executor(); }
-    lowest_layer_type& lowest_layer() noexcept { return socket_.lowest_layer(); }
-    const lowest_layer_type& lowest_layer() const noexcept { return socket_.lowest_layer(); }
-    tcp::socket& socket() noexcept { return socket_; }
-    void refuse_reads() noexcept { refuse_reads_ = true; }
-
-    template <class MutableBuffers, class Token>
-    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-        return net::async_initiate<Token, void(error_code, std::size_t)>(
-            [this](auto handler, const MutableBuffers& b) {
-                if (!refuse_reads_) {
-                    socket_.async_read_some(b, std::move(handler));
-                    return;
-                }
-                auto ex = net::get_associated_executor(handler, socket_.get_executor());
-                net::post(ex, [h = std::move(handler)]() mutable {
-                    std::move(h)(error_code(net::error::eof), std::size_t{0});
-                });
-            },
-            token, buffers);
-    }
-
-    template <class ConstBuffers, class Token>
-    auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-        return socket_.async_write_some(buffers, std::forward<Token>(token));
-    }
-
-private:
-    tcp::socket socket_;
-    bool refuse_reads_ = false;
-};
-
-using tls_stream = net::ssl::stream<tls_socket>;
-
-template <class Stream>
-inline constexpr bool is_tls_v = std::is_same_v<Stream, tls_stream>;
-
-inline tcp::socket& lowest_socket(tcp::socket& s) noexcept {
-    return s;
-}
-inline tcp::socket& lowest_socket(tls_stream& s) noexcept {
-    return s.next_layer().socket();
-}
-
-/** A live connection, as the server's stop() sees it. */
-struct connection_base {
-    virtual ~connection_base() = default;
-    virtual void stop() noexcept = 0;
-};
-
-/** The registry of live connections; touched on the server thread only. */
-class connection_registry {
-public:
-    void add(const std::shared_ptr<connection_base>& c) {
-        live_.remove_if([](const std::weak_ptr<connection_base>& w) { return w.expired(); });
-        live_.push_back(c);
-    }
-    void stop_all() noexcept {
-        for (const auto& w : live_)
-            if (auto c = w.lock())
-                c->stop();
-        live_.clear();
-    }
-
-private:
-    std::list<std::weak_ptr<connection_base>> live_;
-};
-
-/**
- * An io_context on its own thread. stop() runs a closing function on that thread, then waits
- * for the context to run out of work; should anything still hold it after `grace`, the context
- * is stopped outright, so that a bug in a test server cannot hang a test run.
- */
-class io_thread {
-public:
-    io_thread() = default;
-    io_thread(const io_thread&) = delete;
-    io_thread& operator=(const io_thread&) = delete;
-    ~io_thread() {
-        stop([] {});
-    }
-
-    net::io_context& context() noexcept { return context_; }
-
-    void start() {
-        thread_ = std::thread([this] {
-            context_.run();
-            {
-                std::lock_guard lock(mutex_);
-                finished_ = true;
-            }
-            finished_cv_.notify_all();
-        });
-    }
-
-    void stop(std::function<void()> close_all,
-              std::chrono::milliseconds grace = std::chrono::seconds(5)) {
-        if (!thread_.joinable())
-            return;
-        net::post(context_, std::move(close_all));
-        {
-            std::unique_lock lock(mutex_);
-            if (!finished_cv_.wait_for(lock, grace, [this] { return finished_; }))
-                context_.stop();
-        }
-        thread_.join();
-    }
-
-private:
-    net::io_context context_{1};
-    std::thread thread_;
-    std::mutex mutex_;
-    std::condition_variable finished_cv_;
-    bool finished_ = false;
-};
-
-/**
- * What both test servers are built on: a listener on a loopback address with an ephemeral
- * port, the server thread, the registry of open connections, and an idempotent stop that
- * closes the listener and every connection on the server thread.
- */
-class loopback_server {
-public:
-    explicit loopback_server(const net::ip::address& address, unsigned short port = 0)
-        : acceptor_(thread_.context(), tcp::endpoint(address, port)),
-          port_(acceptor_.local_endpoint().port()) {}
-
-    /// Runs `accept_loop` (a coroutine) on the server thread.
-    void start(net::awaitable<void> accept_loop) {
-        net::co_spawn(thread_.context(), std::move(accept_loop), rethrow_if_failed);
-        thread_.start();
-    }
-
-    void stop() {
-        thread_.stop([this] {
-            stopping_ = true;
-            error_code ignored;
-            acceptor_.close(ignored);
-            connections_.stop_all();
-        });
-    }
-
-    net::io_context& context() noexcept { return thread_.context(); }
-    tcp::acceptor& acceptor() noexcept { return acceptor_; }
-    connection_registry& connections() noexcept { return connections_; }
-    /// True once stop() began; read on the server thread only.
-    bool stopping() const noexcept { return stopping_; }
-    unsigned short port() const noexcept { return port_; }
-
-private:
-    io_thread thread_; // first: the context outlives the acceptor and every connection
-    tcp::acceptor acceptor_;
-    connection_registry connections_;
-    bool stopping_ = false;
-    unsigned short port_;
-};
-
-// Appends what one read brings; false at end of stream or on error.
-template <class Stream>
-net::awaitable<bool> read_more(Stream& stream, std::string& pending) {
-    std::array<char, 8192> chunk;
-    auto [ec, n] = co_await stream.async_read_some(net::buffer(chunk), use_tuple);
-    pending.append(chunk.data(), n);
-    co_return !ec;
-}
-
-// Reads one request. `pending` holds bytes read but not yet used, and keeps what follows the
-// request (pipelining). The head is cut out byte-exact before Beast parses it.
-template <class Stream>
-net::awaitable<bool> read_request(Stream& stream, std::string& pending, std::string& raw_head,
-                                  http::request<http::string_body>& out, std::uint64_t body_limit) {
-    std::size_t end;
-    while ((end = pending.find("\r\n\r\n")) == std::string::npos) {
-        if (pending.size() > max_head_size || !co_await read_more(stream, pending))
-            co_return false;
-    }
-    raw_head.assign(pending, 0, end + 4);
-
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(max_head_size) + 4);
-    parser.body_limit(body_limit);
-    parser.eager(true);
-    for (;;) {
-        error_code ec;
-        const std::size_t used = pending.empty() ? 0 : parser.put(net::buffer(pending), ec);
-        pending.erase(0, used);
-        if (ec && ec != http::error::need_more)
-            co_return false;
-        if (parser.is_done())
-            break;
-        if (used > 0 && !pending.empty())
-            continue;
-        if (!co_await read_more(stream, pending))
-            co_return false;
-    }
-    out = parser.release();
-    co_return true;
-}
-
-inline std::string peer_subject(SSL* ssl) {
-    X509* cert = SSL_get0_peer_certificate(ssl);
-    if (cert == nullptr)
-        return {};
-    bio_ptr bio(BIO_new(BIO_s_mem()));
-    if (!bio || X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0)
-        return {};
-    return bio_contents(bio.get());
-}
-
-inline net::ssl::context make_server_context(const receiver_options& o) {
-    net::ssl::context ctx(net::ssl::context::tls_server);
-    if (!o.tls)
-        return ctx;
-    ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
-                    net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
-                    net::ssl::context::no_tlsv1_1);
-    ctx.use_certificate_chain(net::buffer(o.cert_chain_pem));
-    ctx.use_private_key(net::buffer(o.private_key_pem), net::ssl::context::pem);
-    if (!o.client_ca_pem.empty()) {
-        ctx.add_certificate_authority(net::buffer(o.client_ca_pem));
-        ctx.set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
-    }
-    return ctx;
-}
-
-// Close the way a server that means it does: TLS close_notify (see tls_socket), then FIN.
-template <class Stream>
-net::awaitable<void> close_gracefully(Stream& stream) {
-    error_code ignored;
-    if constexpr (is_tls_v<Stream>) {
-        stream.next_layer().refuse_reads();
-        co_await stream.async_shutdown(use_tuple);
-    } else {
-        stream.shutdown(tcp::socket::shutdown_send, ignored);
-    }
-    lowest_socket(stream).close(ignored);
-}
-
-// 16 KiB of filler for the streamed bodies; shared, so that no behaviour grows with its output.
-inline const std::string& filler() {
-    static const std::string block(16 * 1024, 'x');
-    return block;
-}
-
-inline const std::string& endless_chunk() {
-    static const std::string chunk = "4000\r\n" + filler() + "\r\n";
-    return chunk;
-}
-
-/** A connection's stream, its timer for delays, and what stop() must know. */
-template <class Stream>
-struct connection final : connection_base {
-    template <class... Args>
-    explicit connection(std::size_t i, Args&&... args)
-        : stream(std::forward<Args>(args)...), timer(lowest_socket(stream).get_executor()),
-          index(i) {}
-
-    void stop() noexcept override {
-        stopped = true;
-        error_code ignored;
-        lowest_socket(stream).close(ignored);
-        timer.cancel();
-    }
-
-    Stream stream;
-    net::steady_timer timer;
-    std::size_t index;
-    bool stopped = false; // by the server's stop(): start nothing new
-    std::string client_subject;
-};
-
-} // namespace detail
 
 /**
  * An HTTP/1.1 server on 127.0.0.1 (or ::1) at an ephemeral port, for the transport tests.
@@ -711,31 +284,63 @@ private:
         return b;
     }
 
+    // A complete response: the reply's status, headers and body, Content-Length added unless
+    // the headers frame the body.
+    template <class Stream>
+    boost::asio::awaitable<next_step> respond(detail::connection<Stream>& c, const response& reply,
+                                              bool keep_alive) {
+        namespace http = detail::http;
+        http::response<http::string_body> res;
+        res.version(11);
+        res.result(reply.status);
+        for (const auto& [name, value] : reply.headers)
+            res.insert(name, value);
+        res.body() = reply.body;
+        if (res.find(http::field::content_length) == res.end() &&
+            res.find(http::field::transfer_encoding) == res.end())
+            res.content_length(res.body().size());
+        if (!keep_alive)
+            res.keep_alive(false);
+        const bool keep = keep_alive && res.keep_alive();
+        auto [ec, n] = co_await http::async_write(c.stream, res, detail::use_tuple);
+        if (ec)
+            co_return next_step::close_now;
+        co_return keep ? next_step::read_next : next_step::close_gracefully;
+    }
+
+    // A complete 200 of `body_size` bytes, streamed from the shared filler.
+    template <class Stream>
+    boost::asio::awaitable<next_step> send_oversized(detail::connection<Stream>& c,
+                                                     std::size_t body_size, bool keep_alive) {
+        namespace net = boost::asio;
+        std::string head = "HTTP/1.1 200 OK\r\n"
+                           "Content-Type: application/octet-stream\r\n"
+                           "Content-Length: " +
+                           std::to_string(body_size) + "\r\n";
+        if (!keep_alive)
+            head += "Connection: close\r\n";
+        head += "\r\n";
+        auto [ec, n] = co_await net::async_write(c.stream, net::buffer(head), detail::use_tuple);
+        std::size_t left = body_size;
+        while (!ec && !c.stopped && left > 0) {
+            const std::size_t k = std::min(left, detail::filler().size());
+            std::tie(ec, n) = co_await net::async_write(
+                c.stream, net::buffer(detail::filler().data(), k), detail::use_tuple);
+            left -= n;
+        }
+        if (ec || c.stopped)
+            co_return next_step::close_now;
+        co_return keep_alive ? next_step::read_next : next_step::close_gracefully;
+    }
+
     template <class Stream>
     boost::asio::awaitable<next_step> perform(detail::connection<Stream>& c, const behaviour& b,
                                               bool keep_alive) {
         namespace net = boost::asio;
-        namespace http = detail::http;
         using kind = behaviour::kind;
         switch (b.what) {
-        case kind::respond: {
-            http::response<http::string_body> res;
-            res.version(11);
-            res.result(b.reply.status);
-            for (const auto& [name, value] : b.reply.headers)
-                res.insert(name, value);
-            res.body() = b.reply.body;
-            if (res.find(http::field::content_length) == res.end() &&
-                res.find(http::field::transfer_encoding) == res.end())
-                res.content_length(res.body().size());
-            if (!keep_alive)
-                res.keep_alive(false);
-            const bool keep = keep_alive && res.keep_alive();
-            auto [ec, n] = co_await http::async_write(c.stream, res, detail::use_tuple);
-            if (ec)
-                co_return next_step::close_now;
-            co_return keep ? next_step::read_next : next_step::close_gracefully;
-        }
+        case kind::respond:
+            co_return co_await respond(c, b.reply, keep_alive);
         case kind::never_answer: {
             // Reading (and discarding) notices a client that gives up; the server's stop()
             // ends the read otherwise.
@@ -758,27 +363,8 @@ private:
             co_await net::async_write(c.stream, net::buffer(partial), detail::use_tuple);
             co_return next_step::close_now;
         }
-        case kind::oversized_body: {
-            std::string head = "HTTP/1.1 200 OK\r\n"
-                               "Content-Type: application/octet-stream\r\n"
-                               "Content-Length: " +
-                               std::to_string(b.body_size) + "\r\n";
-            if (!keep_alive)
-                head += "Connection: close\r\n";
-            head += "\r\n";
-            auto [ec, n] =
-                co_await net::async_write(c.stream, net::buffer(head), detail::use_tuple);
-            std::size_t left = b.body_size;
-            while (!ec && !c.stopped && left > 0) {
-                const std::size_t k = std::min(left, detail::filler().size());
-                std::tie(ec, n) = co_await net::async_write(
-                    c.stream, net::buffer(detail::filler().data(), k), detail::use_tuple);
-                left -= n;
-            }
-            if (ec || c.stopped)
-                co_return next_step::close_now;
-            co_return keep_alive ? next_step::read_next : next_step::close_gracefully;
-        }
+        case kind::oversized_body:
+            co_return co_await send_oversized(c, b.body_size, keep_alive);
         case kind::endless_body: {
             static const std::string head = "HTTP/1.1 200 OK\r\n"
                                             "Content-Type: application/octet-stream\r\n"
