@@ -8,11 +8,13 @@ if(NOT TARGET webhook::redis OR NOT WEBHOOK_REDIS_SERVER)
     return()
 endif()
 
-webhook_add_test(redis/redis_spool_test.cpp)
-target_link_libraries(redis_redis_spool_test PRIVATE webhook::redis)
-target_compile_definitions(redis_redis_spool_test PRIVATE
-    WEBHOOK_REDIS_SERVER="${WEBHOOK_REDIS_SERVER}")
-set_tests_properties(redis_redis_spool_test PROPERTIES TIMEOUT 120)
+foreach(test redis_spool redis_spool_connection)
+    webhook_add_test(redis/${test}_test.cpp)
+    target_link_libraries(redis_${test}_test PRIVATE webhook::redis)
+    target_compile_definitions(redis_${test}_test PRIVATE
+        WEBHOOK_REDIS_SERVER="${WEBHOOK_REDIS_SERVER}")
+    set_tests_properties(redis_${test}_test PROPERTIES TIMEOUT 120)
+endforeach()
 
 # The multi-process suite: dispatcher processes (redis_worker) sharing one stream, the crash
 # suite's receiver process (spool/crash.cmake) logging every webhook-id it answers.
