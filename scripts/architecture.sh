@@ -13,14 +13,14 @@ cd "$(dirname "$0")/.."
 concept_of() {
     case "$1" in
         webhook.hpp | src.hpp) echo umbrella ;;
-        json/* | json.hpp | data_path.hpp | impl/data_path.hpp | detail/data_path.hpp) echo json ;;
+        json/* | json.hpp | data_path.hpp) echo json ;;
         transport/* | transport.hpp) echo transport ;;
         spool/* | spool.hpp | file_spool.hpp | redis_spool.hpp | \
             event_id.hpp) echo spool ;;
-        config/* | endpoint.hpp | impl/endpoint.hpp | retry.hpp | impl/retry.hpp | circuit.hpp) echo config ;;
-        signing/* | signing.hpp | impl/signing.hpp) echo signing ;;
+        config/* | endpoint.hpp | retry.hpp | circuit.hpp) echo config ;;
+        signing/* | signing.hpp) echo signing ;;
         auth/*) echo auth ;;
-        dispatch/* | dispatcher.hpp | impl/dispatcher.hpp | delivery.hpp | impl/delivery.hpp) echo dispatch ;;
+        dispatch/* | dispatcher.hpp | delivery.hpp) echo dispatch ;;
         error.hpp | version.hpp | secret.hpp | detail/*) echo core ;;
         *) echo unknown ;; # reported by `check`
     esac

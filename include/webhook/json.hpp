@@ -5,9 +5,9 @@
 /// types you do not own, schema. It needs Boost.JSON and Boost.Describe only (no Asio, no
 /// OpenSSL).
 
-#include <webhook/data_path.hpp>
 #include <webhook/error.hpp>
 #include <webhook/json/adapter.hpp>
+#include <webhook/json/data_path.hpp>
 #include <webhook/json/options.hpp>
 #include <webhook/json/schema.hpp>
 #include <webhook/json/serialize.hpp>

@@ -13,7 +13,7 @@
     "<webhook/src.hpp> is for builds with WEBHOOK_SEPARATE_COMPILATION defined in every translation unit (CMake: link webhook::compiled); header-only builds do not include it"
 #endif
 
-#include <webhook/dispatcher.hpp>
+#include <webhook/dispatch/dispatcher.hpp>
 
 namespace webhook {
 template class detail::dispatch_core<beast_transport, boost::asio::steady_timer>;

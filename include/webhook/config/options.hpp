@@ -6,10 +6,10 @@
     of. No function here reads, checks or prints them: see `<webhook/endpoint.hpp>`. Each
     member is a configuration key (config/describe.hpp lists them for Boost.Describe). */
 
-#include <webhook/circuit.hpp>
+#include <webhook/config/circuit.hpp>
+#include <webhook/config/retry.hpp>
 #include <webhook/config/signing_options.hpp>
-#include <webhook/data_path.hpp>
-#include <webhook/retry.hpp>
+#include <webhook/json/data_path.hpp>
 #include <webhook/secret.hpp>
 #include <webhook/transport/options.hpp>
 

@@ -1,7 +1,7 @@
 #ifndef WEBHOOK_JSON_SCHEMA_HPP
 #define WEBHOOK_JSON_SCHEMA_HPP
 
-#include <webhook/data_path.hpp>
+#include <webhook/json/data_path.hpp>
 #include <webhook/json/options.hpp>
 #include <webhook/json/serialize.hpp>
 

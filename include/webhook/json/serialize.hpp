@@ -1,8 +1,8 @@
 #ifndef WEBHOOK_JSON_SERIALIZE_HPP
 #define WEBHOOK_JSON_SERIALIZE_HPP
 
-#include <webhook/data_path.hpp>
 #include <webhook/json/adapter.hpp>
+#include <webhook/json/data_path.hpp>
 #include <webhook/json/detail/kind.hpp>
 #include <webhook/json/options.hpp>
 #include <webhook/json/wire_names.hpp>

@@ -1,7 +1,7 @@
 #ifndef WEBHOOK_SPOOL_SPOOL_HPP
 #define WEBHOOK_SPOOL_SPOOL_HPP
 
-#include <webhook/event_id.hpp>
+#include <webhook/spool/event_id.hpp>
 
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>

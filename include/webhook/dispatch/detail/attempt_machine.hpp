@@ -2,11 +2,11 @@
 #define WEBHOOK_DISPATCH_DETAIL_ATTEMPT_MACHINE_HPP
 
 #include <webhook/auth/detail/token_cache.hpp>
-#include <webhook/delivery.hpp>
+#include <webhook/config/retry.hpp>
+#include <webhook/dispatch/delivery.hpp>
 #include <webhook/dispatch/detail/circuit_breaker.hpp>
 #include <webhook/dispatch/detail/token_bucket.hpp>
 #include <webhook/error.hpp>
-#include <webhook/retry.hpp>
 
 #include <boost/system/error_code.hpp>
 

@@ -1,7 +1,7 @@
 #ifndef WEBHOOK_DISPATCH_DETAIL_CIRCUIT_BREAKER_HPP
 #define WEBHOOK_DISPATCH_DETAIL_CIRCUIT_BREAKER_HPP
 
-#include <webhook/circuit.hpp>
+#include <webhook/config/circuit.hpp>
 
 #include <chrono>
 #include <cstddef>

@@ -1,7 +1,7 @@
 #ifndef WEBHOOK_DISPATCH_DETAIL_COMPLETION_HPP
 #define WEBHOOK_DISPATCH_DETAIL_COMPLETION_HPP
 
-#include <webhook/delivery.hpp>
+#include <webhook/dispatch/delivery.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 

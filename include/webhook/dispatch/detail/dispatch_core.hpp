@@ -3,9 +3,11 @@
 
 #include <webhook/auth/authenticator.hpp>
 #include <webhook/auth/detail/token_cache.hpp>
-#include <webhook/circuit.hpp>
+#include <webhook/config/circuit.hpp>
 #include <webhook/config/detail/url_template.hpp>
-#include <webhook/delivery.hpp>
+#include <webhook/config/endpoint.hpp>
+#include <webhook/config/retry.hpp>
+#include <webhook/dispatch/delivery.hpp>
 #include <webhook/dispatch/detail/attempt_machine.hpp>
 #include <webhook/dispatch/detail/circuit_breaker.hpp>
 #include <webhook/dispatch/detail/completion.hpp>
@@ -14,9 +16,7 @@
 #include <webhook/dispatch/detail/retry_after.hpp>
 #include <webhook/dispatch/detail/ring_queue.hpp>
 #include <webhook/dispatch/detail/token_bucket.hpp>
-#include <webhook/endpoint.hpp>
-#include <webhook/retry.hpp>
-#include <webhook/signing.hpp>
+#include <webhook/signing/signing.hpp>
 #include <webhook/spool.hpp>
 #include <webhook/transport/detail/replace_field.hpp>
 #include <webhook/transport/request.hpp>

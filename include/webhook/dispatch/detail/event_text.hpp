@@ -1,7 +1,7 @@
 #ifndef WEBHOOK_DISPATCH_DETAIL_EVENT_TEXT_HPP
 #define WEBHOOK_DISPATCH_DETAIL_EVENT_TEXT_HPP
 
-#include <webhook/delivery.hpp>
+#include <webhook/dispatch/delivery.hpp>
 
 #include <boost/system/error_code.hpp>
 

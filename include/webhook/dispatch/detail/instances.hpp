@@ -9,7 +9,7 @@
 
 #if defined(WEBHOOK_SEPARATE_COMPILATION)
 
-#include <webhook/dispatcher.hpp>
+#include <webhook/dispatch/dispatcher.hpp>
 
 namespace webhook {
 extern template class detail::dispatch_core<beast_transport, boost::asio::steady_timer>;

@@ -1,7 +1,7 @@
 #ifndef WEBHOOK_JSON_IMPL_SCHEMA_HPP
 #define WEBHOOK_JSON_IMPL_SCHEMA_HPP
 
-#include <webhook/detail/data_path.hpp>
+#include <webhook/json/detail/data_path.hpp>
 #include <webhook/json/detail/kind.hpp>
 #include <webhook/json/detail/members.hpp>
 

@@ -28,8 +28,8 @@
 // u64 sequence | u32 CRC-32C of those 8 bytes.
 
 #include <webhook/detail/crc32c.hpp>
-#include <webhook/event_id.hpp>
 #include <webhook/spool/detail/record_fields.hpp>
+#include <webhook/spool/event_id.hpp>
 #include <webhook/spool/spool.hpp>
 
 #include <boost/system/errc.hpp>

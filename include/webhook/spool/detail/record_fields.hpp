@@ -6,7 +6,7 @@
 // end keeps its own layout: the file journal's in journal_codec.hpp, the Redis stream entry's
 // in redis_protocol.hpp.
 
-#include <webhook/event_id.hpp>
+#include <webhook/spool/event_id.hpp>
 #include <webhook/spool/spool.hpp>
 
 #include <algorithm>

@@ -6,8 +6,8 @@
 // `redis_error` from spool/redis_spool.hpp, which includes it).
 
 #include <webhook/error.hpp>
-#include <webhook/event_id.hpp>
 #include <webhook/spool/detail/record_fields.hpp>
+#include <webhook/spool/event_id.hpp>
 #include <webhook/spool/spool.hpp>
 
 #include <boost/system/error_category.hpp>

@@ -1,5 +1,5 @@
-#ifndef WEBHOOK_IMPL_RETRY_HPP
-#define WEBHOOK_IMPL_RETRY_HPP
+#ifndef WEBHOOK_CONFIG_IMPL_RETRY_HPP
+#define WEBHOOK_CONFIG_IMPL_RETRY_HPP
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
-#ifndef WEBHOOK_IMPL_DISPATCHER_HPP
-#define WEBHOOK_IMPL_DISPATCHER_HPP
+#ifndef WEBHOOK_DISPATCH_IMPL_DISPATCHER_HPP
+#define WEBHOOK_DISPATCH_IMPL_DISPATCHER_HPP
 
 #include <webhook/dispatch/detail/dispatch_core.hpp>
 

@@ -1,5 +1,5 @@
-#ifndef WEBHOOK_IMPL_SIGNING_HPP
-#define WEBHOOK_IMPL_SIGNING_HPP
+#ifndef WEBHOOK_SIGNING_IMPL_SIGNING_HPP
+#define WEBHOOK_SIGNING_IMPL_SIGNING_HPP
 
 #include <webhook/detail/base64.hpp>
 #include <webhook/transport/detail/replace_field.hpp>

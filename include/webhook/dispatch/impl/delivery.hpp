@@ -1,5 +1,5 @@
-#ifndef WEBHOOK_IMPL_DELIVERY_HPP
-#define WEBHOOK_IMPL_DELIVERY_HPP
+#ifndef WEBHOOK_DISPATCH_IMPL_DELIVERY_HPP
+#define WEBHOOK_DISPATCH_IMPL_DELIVERY_HPP
 
 #include <ostream>
 #include <sstream>

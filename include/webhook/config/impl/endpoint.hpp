@@ -1,5 +1,5 @@
-#ifndef WEBHOOK_IMPL_ENDPOINT_HPP
-#define WEBHOOK_IMPL_ENDPOINT_HPP
+#ifndef WEBHOOK_CONFIG_IMPL_ENDPOINT_HPP
+#define WEBHOOK_CONFIG_IMPL_ENDPOINT_HPP
 
 // The bodies of <webhook/endpoint.hpp>'s functions. They walk the Boost.Describe description
 // of the settings (config/describe.hpp): each value's reader is in config/detail/readers.hpp

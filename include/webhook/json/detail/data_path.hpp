@@ -1,5 +1,5 @@
-#ifndef WEBHOOK_DETAIL_DATA_PATH_HPP
-#define WEBHOOK_DETAIL_DATA_PATH_HPP
+#ifndef WEBHOOK_JSON_DETAIL_DATA_PATH_HPP
+#define WEBHOOK_JSON_DETAIL_DATA_PATH_HPP
 
 #include <webhook/detail/utf8.hpp>
 #include <webhook/error.hpp>

@@ -1,5 +1,5 @@
-#ifndef WEBHOOK_IMPL_DATA_PATH_HPP
-#define WEBHOOK_IMPL_DATA_PATH_HPP
+#ifndef WEBHOOK_JSON_IMPL_DATA_PATH_HPP
+#define WEBHOOK_JSON_IMPL_DATA_PATH_HPP
 
 #include <webhook/detail/quote.hpp>
 
