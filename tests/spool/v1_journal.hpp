@@ -4,7 +4,7 @@
 // Journal files as releases before per-event headers wrote them (file format version 1; the
 // layout is in include/webhook/spool/detail/journal_codec.hpp), encoded here by hand rather
 // than with the library's encoder, which writes only the current version. For the tests of
-// upgrades (spool/file_spool_test.cpp, which also checks these bytes against a segment the
+// upgrades (spool/file_spool_recovery_test.cpp, which also checks these bytes against a segment the
 // earlier release wrote) and the fuzz seeds (fuzz/make_spool_seeds.cpp).
 
 #include <webhook/detail/crc32c.hpp>
