@@ -94,7 +94,8 @@ private:
 namespace detail {
 template <class Transport, class Timer>
 class dispatch_core;
-}
+struct appender_ref;
+} // namespace detail
 
 /** Delivers events to one endpoint: serializes each event under the endpoint's data location,
     sends it with the configured method, headers and authentication through `Transport`, and
@@ -207,6 +208,17 @@ public:
     template <class Event>
     boost::system::result<event_id> post(const Event& event, event_headers headers = {});
 
+    /** Appends `event` through `appender` instead of keeping it here: typically into the
+        caller's open transaction on a PostgreSQL outbox (`outbox->in_transaction(conn)`), so
+        that the event exists exactly when that transaction commits. Serialized and checked
+        as `post` does, with a new id; returns the id, or the refusal (as for `post`), or the
+        appender's error. The dispatchers whose spool is that outbox deliver it once it is
+        committed (this one among them when `options.spool` is it). Not counted as accepted
+        here, since the transaction may still roll back. */
+    template <class Event, class Appender>
+        requires spool_appender<std::remove_cvref_t<Appender>> boost::system::result<event_id>
+        post(const Event& event, Appender&& appender, event_headers headers = {});
+
     /** Accepts `letter` (a record of `dispatcher_options::dead_letters`, or any spool record)
         for delivery once more, with its original id, and acknowledges it in the dead letters.
         Refused like `post`. */
@@ -239,6 +251,11 @@ private:
     basic_dispatcher(std::unique_ptr<boost::asio::io_context> own,
                      boost::asio::any_io_executor executor, std::shared_ptr<Transport> transport,
                      endpoint ep, dispatcher_options options);
+
+    /// `post`: into the dispatcher (its queue or spool), or through `into` when not null.
+    template <class Event>
+    boost::system::result<event_id> post_into(const Event& event, const event_headers& headers,
+                                              const detail::appender_ref* into);
 
     std::unique_ptr<boost::asio::io_context> own_context_;
     std::shared_ptr<detail::dispatch_core<Transport, Timer>> core_;

@@ -10,6 +10,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -73,6 +74,14 @@ inline constexpr bool is_shared_spool_v = [] {
         return false;
 }();
 
+/** Something the dispatcher's `post(event, appender)` can append one event to instead of its
+    own spool: a spool, or the caller's transaction on a PostgreSQL outbox
+    (`postgres_spool::in_transaction`). */
+template <class A>
+concept spool_appender = requires(A& a, const spool_record& r) {
+    { a.append(r) } -> std::same_as<boost::system::result<std::uint64_t>>;
+};
+
 /** A shared handle to any `spool`, so that a dispatcher's options can name one without a
     template parameter. Empty by default: no spool, events are kept in memory only. */
 class any_spool {
@@ -97,6 +106,12 @@ public:
                                    std::vector<spool_record>& out) const {
         return impl_->read(from, max, out);
     }
+    /** Has the spool call `f`, for as long as it lives, when another process or transaction
+        appended records (a spool with an `on_ready` member, such as `postgres_spool`); for
+        others, nothing: the dispatcher polls them. */
+    void on_ready(std::weak_ptr<const std::function<void()>> f) const {
+        impl_->on_ready(std::move(f));
+    }
 
 private:
     struct concept_base {
@@ -105,6 +120,7 @@ private:
         virtual boost::system::error_code ack(std::uint64_t) = 0;
         virtual boost::system::error_code read(std::uint64_t, std::size_t,
                                                std::vector<spool_record>&) = 0;
+        virtual void on_ready(std::weak_ptr<const std::function<void()>>) = 0;
     };
     template <class S>
     struct model final : concept_base {
@@ -116,6 +132,10 @@ private:
         boost::system::error_code read(std::uint64_t from, std::size_t max,
                                        std::vector<spool_record>& out) override {
             return spool->read(from, max, out);
+        }
+        void on_ready(std::weak_ptr<const std::function<void()>> f) override {
+            if constexpr (requires { spool->on_ready(std::move(f)); })
+                spool->on_ready(std::move(f));
         }
         std::shared_ptr<S> spool;
     };

@@ -101,6 +101,15 @@ public:
 
     /// Starts delivering what the spool kept from an earlier run. Once, after construction.
     void start() {
+        if (shared_) {
+            // Woken by a spool that hears of records appended elsewhere (a PostgreSQL
+            // NOTIFY on commit), besides the polling.
+            wake_ = std::make_shared<const std::function<void()>>([weak = this->weak_from_this()] {
+                if (const auto self = weak.lock())
+                    self->schedule_pump();
+            });
+            options_.spool.on_ready(wake_);
+        }
         if (unread_ > 0 || shared_) // a shared spool may hold events of other processes
             schedule_pump();
     }
@@ -129,9 +138,12 @@ public:
 
     /** Accepts one posted event through the spool: it is appended there (as durably as the
         spool promises) before this returns, and read back into memory when there is room.
-        `id` is given for a requeued dead letter, else a new one is made. */
+        `id` is given for a requeued dead letter, else a new one is made. With `into` (the
+        caller's transaction on an outbox), it is appended there instead, and not counted
+        here: whoever reads that spool delivers it, if it commits. */
     boost::system::result<event_id> accept_spooled(const event_text& text,
-                                                   const event_id* id = nullptr);
+                                                   const event_id* id = nullptr,
+                                                   const appender_ref* into = nullptr);
 
     /// Counts an event refused before it reached `accept` (serialization, URL template).
     void count_rejected();
@@ -396,6 +408,8 @@ private:
     // and those made before the last read that found nothing; equal when drained.
     const bool shared_ = options_.spool && options_.spool.shared();
     std::uint64_t appends_ = 0;
+    // Subscribed to the spool's `on_ready` for as long as this lives.
+    std::shared_ptr<const std::function<void()>> wake_;
     std::uint64_t drained_ = 0;
     std::uint64_t next_read_ = 0;            // on the strand
     std::vector<spool_record> spool_buffer_; // on the strand

@@ -2,10 +2,14 @@
 #define WEBHOOK_DISPATCH_DETAIL_EVENT_TEXT_HPP
 
 #include <webhook/dispatch/delivery.hpp>
+#include <webhook/spool/spool.hpp>
 
 #include <boost/system/error_code.hpp>
 
+#include <boost/system/result.hpp>
+
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace webhook::detail {
@@ -15,6 +19,18 @@ struct event_text {
     std::string_view payload;
     std::string_view target;
     std::string_view headers;
+};
+
+/** Where `post(event, appender)` appends: a `spool_appender` of the caller's (a transaction on
+    an outbox), without making the dispatcher's code a template of its type. */
+struct appender_ref {
+    void* target;
+    boost::system::result<std::uint64_t> (*append)(void*, const spool_record&);
+
+    template <spool_appender A>
+    static appender_ref to(A& a) noexcept {
+        return {&a, [](void* t, const spool_record& r) { return static_cast<A*>(t)->append(r); }};
+    }
 };
 
 /** Calls `f(name, value)` for each `name: value\r\n` line of `lines`, which the dispatcher

@@ -233,6 +233,23 @@ template <class Transport, class Timer>
 template <class Event>
 boost::system::result<event_id> basic_dispatcher<Transport, Timer>::post(const Event& event,
                                                                          event_headers headers) {
+    return post_into(event, headers, nullptr);
+}
+
+template <class Transport, class Timer>
+template <class Event, class Appender>
+    requires spool_appender<std::remove_cvref_t<Appender>> boost::system::result<event_id>
+    basic_dispatcher<Transport, Timer>::post(const Event& event, Appender&& appender,
+                                             event_headers headers) {
+        const auto into = detail::appender_ref::to(appender);
+        return post_into(event, headers, &into);
+    }
+
+template <class Transport, class Timer>
+template <class Event>
+boost::system::result<event_id>
+basic_dispatcher<Transport, Timer>::post_into(const Event& event, const event_headers& headers,
+                                              const detail::appender_ref* into) {
     // Per-thread buffers: after the first events, preparing one allocates nothing.
     thread_local detail::prepared_event prepared;
     if (const auto ec = detail::prepare(event, headers, core_->url(), core_->config(),
@@ -240,7 +257,8 @@ boost::system::result<event_id> basic_dispatcher<Transport, Timer>::post(const E
         core_->count_rejected();
         return ec;
     }
-    return core_->accept_posted(prepared.text());
+    return into ? core_->accept_spooled(prepared.text(), nullptr, into)
+                : core_->accept_posted(prepared.text());
 }
 
 template <class Transport, class Timer>

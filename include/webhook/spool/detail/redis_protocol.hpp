@@ -6,6 +6,7 @@
 // `redis_error` from spool/redis_spool.hpp, which includes it).
 
 #include <webhook/error.hpp>
+#include <webhook/spool/detail/process_name.hpp>
 #include <webhook/spool/detail/record_fields.hpp>
 #include <webhook/spool/event_id.hpp>
 #include <webhook/spool/spool.hpp>
@@ -263,13 +264,6 @@ private:
     sigset_t pipe_{}, old_{};
     bool was_pending_ = false;
 };
-
-inline std::string default_consumer() {
-    char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
-        std::strcpy(host, "localhost");
-    return std::string(host) + "-" + std::to_string(::getpid());
-}
 
 } // namespace webhook::detail::redis
 

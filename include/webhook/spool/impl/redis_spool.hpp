@@ -41,7 +41,7 @@ inline redis_spool::redis_spool(redis_spool_options options) : options_(std::mov
 inline boost::system::result<std::shared_ptr<redis_spool>>
 redis_spool::open(redis_spool_options options, std::string* why) {
     if (options.consumer.empty())
-        options.consumer = detail::redis::default_consumer();
+        options.consumer = detail::process_name();
     options.max_pipeline = std::max<std::size_t>(options.max_pipeline, 1);
     options.reconnect_delay = std::max(options.reconnect_delay, std::chrono::milliseconds(1));
     std::shared_ptr<redis_spool> s(new redis_spool(std::move(options)));

@@ -49,10 +49,13 @@ auto dispatch_core<Transport, Timer>::accept_posted(const event_text& text, cons
 }
 
 template <class Transport, class Timer>
-auto dispatch_core<Transport, Timer>::accept_spooled(const event_text& text, const event_id* id)
+auto dispatch_core<Transport, Timer>::accept_spooled(const event_text& text, const event_id* id,
+                                                     const appender_ref* into)
     -> boost::system::result<event_id> {
     thread_local spool_record record; // reused: appending allocates nothing after warm-up
     event_id given;
+    // The caller's transaction may still roll back: nothing of it is counted here.
+    const bool own = into == nullptr;
     {
         std::lock_guard lock(mutex_);
         if (const auto refused = refusal_locked(text.payload, true)) {
@@ -60,24 +63,28 @@ auto dispatch_core<Transport, Timer>::accept_spooled(const event_text& text, con
             return refused;
         }
         given = id ? *id : new_id_locked();
-        // Counted before the append, so that a reader never sees more read than written.
-        ++counters_.accepted;
-        ++(shared_ ? appends_ : unread_);
+        if (own) {
+            // Counted before the append, so that a reader never sees more read than written.
+            ++counters_.accepted;
+            ++(shared_ ? appends_ : unread_);
+        }
     }
     fill_record(record, given, std::chrono::system_clock::now(), text);
-    const auto appended = options_.spool.append(record);
+    const auto appended = own ? options_.spool.append(record) : into->append(into->target, record);
     bool wake = false;
     {
         std::lock_guard lock(mutex_);
         if (!appended) {
-            --counters_.accepted;
-            --(shared_ ? appends_ : unread_);
+            if (own) {
+                --counters_.accepted;
+                --(shared_ ? appends_ : unread_);
+            }
             ++counters_.rejected;
             if (idle_locked())
                 settled_.notify_all();
             return appended.error();
         }
-        wake = queue_.size() < config_.queue.capacity && !pump_scheduled_;
+        wake = own && queue_.size() < config_.queue.capacity && !pump_scheduled_;
         pump_scheduled_ = pump_scheduled_ || wake;
     }
     if (wake)

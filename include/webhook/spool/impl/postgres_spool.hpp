@@ -1,0 +1,508 @@
+#ifndef WEBHOOK_SPOOL_IMPL_POSTGRES_SPOOL_HPP
+#define WEBHOOK_SPOOL_IMPL_POSTGRES_SPOOL_HPP
+
+// `postgres_spool`'s members. The SQL is in detail/postgres_sql.hpp, the connection in
+// postgres_connection.hpp.
+
+#include <webhook/error.hpp>
+#include <webhook/spool/detail/postgres_sql.hpp>
+#include <webhook/spool/detail/process_name.hpp>
+#include <webhook/spool/detail/record_fields.hpp>
+#include <webhook/spool/impl/postgres_connection.hpp>
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <string_view>
+#include <utility>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace webhook {
+
+inline const boost::system::error_category& postgres_error_category() noexcept {
+    static constexpr detail::postgres::error_category_impl instance;
+    return instance;
+}
+
+namespace detail::postgres {
+
+inline std::uint64_t to_u64(const char* s) noexcept {
+    std::uint64_t v = 0;
+    std::from_chars(s, s + std::strlen(s), v);
+    return v;
+}
+
+/// The parameters of `insert_row` for `r` (all text), kept alive for the call.
+struct insert_params {
+    insert_params(const spool_record& r, const outbox_fields& f, const std::string& destination)
+        : id(uuid_of(r.id)),
+          aggregate_type(f.aggregate_type.empty() ? destination : f.aggregate_type),
+          aggregate_id(f.aggregate_id.empty() ? std::string(r.id.view()) : f.aggregate_id),
+          type(f.type.empty() ? "webhook" : f.type),
+          created(std::to_string(spool_fields::unix_ms(r.created))),
+          status(std::to_string(r.last_status)) {}
+    std::string id, aggregate_type, aggregate_id, type, created, status;
+};
+
+} // namespace detail::postgres
+
+inline postgres_spool::postgres_spool(postgres_spool_options options, bool dead_letters)
+    : options_(std::move(options)), dead_letters_role_(dead_letters) {
+    if (options_.dead_letter_table.empty())
+        options_.dead_letter_table = options_.table + "_dead";
+    table_ = detail::postgres::qualified(options_.schema, options_.table);
+    dead_table_ = detail::postgres::qualified(options_.schema, options_.dead_letter_table);
+    channel_ = options_.table;
+}
+
+inline boost::system::result<std::shared_ptr<postgres_spool>>
+postgres_spool::open(postgres_spool_options options, std::string* why) {
+    if (options.worker.empty())
+        options.worker = detail::process_name();
+    options.reconnect_delay = std::max(options.reconnect_delay, std::chrono::milliseconds(1));
+    std::shared_ptr<postgres_spool> s(new postgres_spool(std::move(options), false));
+    if (auto ec = s->start(why))
+        return ec;
+    return s;
+}
+
+inline boost::system::error_code postgres_spool::start(std::string* why) {
+    using detail::postgres::plain_identifier;
+    const auto failed = [&](boost::system::error_code ec) {
+        if (why != nullptr)
+            *why = last_error();
+        return ec;
+    };
+    if (!plain_identifier(options_.table) || !plain_identifier(options_.dead_letter_table) ||
+        (!options_.schema.empty() && !plain_identifier(options_.schema)) ||
+        options_.destination.empty() || options_.lease <= std::chrono::milliseconds::zero()) {
+        note(postgres_error::invalid_options,
+             "options: table, dead_letter_table and schema must be plain identifiers "
+             "([a-z_][a-z0-9_]*, at most 48), destination not empty, lease positive");
+        return failed(postgres_error::invalid_options);
+    }
+    append_conn_ = std::make_unique<connection>(*this, "append");
+    read_conn_ = std::make_unique<connection>(*this, "read");
+    const bool listening = options_.listen && !dead_letters_role_;
+    background_conn_ =
+        std::make_unique<connection>(*this, "background", listening ? "LISTEN " + channel_ : "");
+    for (connection* c : {read_conn_.get(), append_conn_.get(), background_conn_.get()})
+        if (auto ec = c->connect_now())
+            return failed(ec);
+    if (!dead_letters_role_)
+        if (auto ec = make_tables())
+            return failed(ec);
+    // What a process of this name held when it died is free again, for this one first.
+    if (auto o = read_conn_->run(detail::postgres::release_rows(table_), {options_.worker.c_str()},
+                                 "releasing the rows of an earlier process");
+        o.error)
+        return failed(o.error);
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0)
+        return failed(boost::system::error_code(errno, boost::system::system_category()));
+    background_ = std::thread([this] { background_loop(); });
+    return {};
+}
+
+/// Makes the tables and records their version, or checks it: in one transaction under an
+/// advisory lock, so that workers starting together do not race.
+inline boost::system::error_code postgres_spool::make_tables() {
+    connection& c = *read_conn_;
+    const std::string versions = detail::postgres::qualified(options_.schema, "webhook_schema");
+    const std::string name = table_;
+    const auto step = [&](const std::string& sql, std::initializer_list<const char*> params,
+                          const char* what) {
+        auto o = c.run(sql, params, what);
+        if (o.error && c.connected())
+            (void)c.run("ROLLBACK", {}, "ROLLBACK");
+        return o;
+    };
+    for (const auto& [sql, what] :
+         {std::pair<std::string, const char*>{"BEGIN", "BEGIN"},
+          {"SELECT pg_advisory_xact_lock(7262876001)", "locking the schema"},
+          {"CREATE TABLE IF NOT EXISTS " + versions +
+               " (name text PRIMARY KEY, version integer NOT NULL)",
+           "creating webhook_schema"}})
+        if (auto o = step(sql, {}, what); o.error)
+            return o.error;
+    auto o = step("SELECT version FROM " + versions + " WHERE name = $1", {name.c_str()},
+                  "reading the schema version");
+    if (o.error)
+        return o.error;
+    if (PQntuples(o.rows.get()) > 0) {
+        const int version = std::atoi(PQgetvalue(o.rows.get(), 0, 0));
+        (void)c.run("ROLLBACK", {}, "ROLLBACK");
+        if (version > detail::postgres::schema_version) {
+            note(postgres_error::schema_too_new,
+                 "table " + name + " has schema version " + std::to_string(version) +
+                     "; this release knows up to " +
+                     std::to_string(detail::postgres::schema_version));
+            return postgres_error::schema_too_new;
+        }
+        return {};
+    }
+    const std::string index = options_.table + "_destination_seq";
+    const std::string version = std::to_string(detail::postgres::schema_version);
+    for (const auto& [sql, what] :
+         {std::pair<std::string, const char*>{
+              detail::postgres::create_tables(table_, dead_table_, index), "creating the tables"},
+          {"INSERT INTO " + versions + " VALUES ('" + name + "', " + version + ")",
+           "recording the schema version"},
+          {"COMMIT", "COMMIT"}})
+        if (auto r = step(sql, {}, what); r.error)
+            return r.error;
+    return {};
+}
+
+inline postgres_spool::~postgres_spool() {
+    if (background_.joinable()) {
+        {
+            std::lock_guard lk(state_mu_);
+            stop_ = true;
+        }
+        const std::uint64_t one = 1;
+        (void)::write(wake_fd_, &one, sizeof one);
+        background_.join();
+    }
+    if (wake_fd_ >= 0)
+        ::close(wake_fd_);
+}
+
+inline boost::system::result<std::shared_ptr<postgres_spool>>
+postgres_spool::dead_letters(std::string* why) {
+    std::lock_guard lk(dead_mu_);
+    if (dead_letters_role_)
+        return shared_from_this();
+    if (!dead_) {
+        postgres_spool_options o = options_;
+        o.table = options_.dead_letter_table;
+        o.destinations.clear();
+        o.listen = false;
+        std::shared_ptr<postgres_spool> s(new postgres_spool(std::move(o), true));
+        if (auto ec = s->start(why))
+            return ec;
+        dead_ = std::move(s);
+    }
+    return dead_;
+}
+
+inline postgres_transaction postgres_spool::in_transaction(pg_conn* conn, outbox_fields fields) {
+    return postgres_transaction(shared_from_this(), conn, std::move(fields));
+}
+
+/// Inserts `r` on `conn` (see `detail::postgres::insert_row`); its `seq`, or the failure.
+inline detail::postgres::outcome postgres_spool::insert(PGconn* conn, const spool_record& r,
+                                                        const outbox_fields& fields) const {
+    const detail::postgres::insert_params p(r, fields, options_.destination);
+    return detail::postgres::exec(conn, detail::postgres::insert_row(table_),
+                                  {p.id.c_str(), p.aggregate_type.c_str(), p.aggregate_id.c_str(),
+                                   p.type.c_str(), r.payload.c_str(), options_.destination.c_str(),
+                                   r.endpoint.c_str(), r.target.c_str(), r.headers.c_str(),
+                                   p.created.c_str(), p.status.c_str(), r.last_error.c_str(),
+                                   channel_.c_str()});
+}
+
+inline boost::system::result<std::uint64_t> postgres_transaction::append(const spool_record& r) {
+    switch (PQtransactionStatus(conn_)) {
+    case PQTRANS_INTRANS:
+        break;
+    case PQTRANS_INERROR:
+        last_error_ = "the transaction has failed already: roll it back";
+        return make_error_code(postgres_error::transaction_failed);
+    case PQTRANS_UNKNOWN:
+        last_error_ = "the connection is broken";
+        return make_error_code(postgres_error::connection_lost);
+    default:
+        last_error_ = "no open transaction on the connection (BEGIN first)";
+        return make_error_code(postgres_error::no_transaction);
+    }
+    auto o = spool_->insert(conn_, r, fields_);
+    if (o.error) {
+        last_error_ = std::move(o.message);
+        return o.error;
+    }
+    if (PQntuples(o.rows.get()) != 1)
+        return make_error_code(postgres_error::unexpected_result);
+    spool_->transactional_appends_.fetch_add(1, std::memory_order_relaxed);
+    return detail::postgres::to_u64(PQgetvalue(o.rows.get(), 0, 0));
+}
+
+inline boost::system::result<std::uint64_t> postgres_spool::append(const spool_record& r) {
+    std::lock_guard lk(append_mu_);
+    if (auto ec = append_conn_->usable())
+        return ec;
+    auto o = insert(append_conn_->get(), r, {});
+    if (o.error) {
+        note(o.error, "append connection, INSERT: " + o.message);
+        if (PQstatus(append_conn_->get()) == CONNECTION_BAD)
+            append_conn_->drop();
+        return o.error;
+    }
+    if (PQntuples(o.rows.get()) != 1)
+        return make_error_code(postgres_error::unexpected_result);
+    appends_.fetch_add(1, std::memory_order_relaxed);
+    return detail::postgres::to_u64(PQgetvalue(o.rows.get(), 0, 0));
+}
+
+inline boost::system::error_code postgres_spool::ack(std::uint64_t sequence) {
+    {
+        std::lock_guard lk(state_mu_);
+        if (held_.erase(sequence) == 0)
+            return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+        ack_queue_.push_back(sequence);
+    }
+    const std::uint64_t one = 1;
+    (void)::write(wake_fd_, &one, sizeof one);
+    return {};
+}
+
+inline boost::system::error_code postgres_spool::read(std::uint64_t, std::size_t max,
+                                                      std::vector<spool_record>& out) {
+    std::lock_guard lk(read_mu_);
+    if (!options_.destinations.empty() && !dead_letters_role_ &&
+        std::chrono::steady_clock::now() >= next_sweep_) {
+        // Rarely: a row for an unknown destination is an operator's mistake, not traffic.
+        (void)sweep_unknown();
+        next_sweep_ =
+            std::chrono::steady_clock::now() +
+            std::min<std::chrono::milliseconds>(options_.lease / 3, std::chrono::seconds(1));
+    }
+    return claim(max, out);
+}
+
+inline boost::system::error_code postgres_spool::sweep_unknown() {
+    std::vector<std::string> known = options_.destinations;
+    known.push_back(options_.destination);
+    std::string list;
+    for (const auto& d : known)
+        list += (list.empty() ? "'" : ", '") + d + "'";
+    const std::string array = detail::postgres::text_array(known);
+    auto o = read_conn_->run(detail::postgres::bury_unknown(table_, dead_table_),
+                             {array.c_str(), list.c_str()}, "moving rows of unknown destinations");
+    if (!o.error)
+        unknown_destination_.fetch_add(detail::postgres::to_u64(PQcmdTuples(o.rows.get())),
+                                       std::memory_order_relaxed);
+    return o.error;
+}
+
+inline boost::system::error_code postgres_spool::claim(std::size_t max,
+                                                       std::vector<spool_record>& out) {
+    out.clear();
+    if (max == 0)
+        return {};
+    const std::string lease = std::to_string(options_.lease.count());
+    const std::string count = std::to_string(max);
+    auto o = read_conn_->run(
+        detail::postgres::claim_rows(table_),
+        {options_.worker.c_str(), lease.c_str(), options_.destination.c_str(), count.c_str()},
+        "claiming rows");
+    if (o.error)
+        return o.error;
+    PGresult* rows = o.rows.get();
+    if (PQnfields(rows) != 10)
+        return postgres_error::unexpected_result;
+    const int n = PQntuples(rows);
+    std::vector<int> order(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i)
+        order[static_cast<std::size_t>(i)] = i;
+    // RETURNING follows no order: the oldest first, as the spool promises.
+    std::sort(order.begin(), order.end(), [&](int a, int b) {
+        return detail::postgres::to_u64(PQgetvalue(rows, a, 0)) <
+               detail::postgres::to_u64(PQgetvalue(rows, b, 0));
+    });
+    const auto text = [&](int row, int col) {
+        return std::string_view(PQgetvalue(rows, row, col),
+                                static_cast<std::size_t>(PQgetlength(rows, row, col)));
+    };
+    for (const int i : order) {
+        detail::spool_fields::record_view v;
+        v.sequence = detail::postgres::to_u64(PQgetvalue(rows, i, 0));
+        v.created_ms = std::atoll(PQgetvalue(rows, i, 3));
+        v.endpoint = text(i, 2);
+        v.target = text(i, 4);
+        v.payload = text(i, 5);
+        v.headers = text(i, 6);
+        v.last_status = std::atoi(PQgetvalue(rows, i, 7));
+        v.last_error = text(i, 8);
+        const auto id = detail::postgres::event_id_of_uuid(text(i, 1));
+        std::string problem = id ? std::string() : "malformed row: the id is not a UUID";
+        if (problem.empty() && !dead_letters_role_)
+            problem = detail::postgres::row_problem(v.payload, v.headers, v.target);
+        if (!problem.empty()) {
+            const std::string seq = std::to_string(v.sequence);
+            if (!read_conn_
+                     ->run(detail::postgres::bury_row(table_, dead_table_),
+                           {seq.c_str(), problem.c_str()}, "moving a malformed row")
+                     .error)
+                malformed_.fetch_add(1, std::memory_order_relaxed);
+            continue; // on failure the lease runs out, and the row is tried again
+        }
+        detail::spool_fields::assign(v, out.emplace_back());
+        out.back().id = *id;
+        if (std::atoi(PQgetvalue(rows, i, 9)) > 1)
+            taken_over_.fetch_add(1, std::memory_order_relaxed);
+    }
+    reads_.fetch_add(out.size(), std::memory_order_relaxed);
+    std::lock_guard lk(state_mu_);
+    for (const auto& r : out)
+        held_.insert(r.sequence);
+    return {};
+}
+
+inline void postgres_spool::on_ready(std::weak_ptr<const std::function<void()>> f) {
+    std::lock_guard lk(subscribers_mu_);
+    std::erase_if(subscribers_, [](const auto& s) { return s.expired(); });
+    subscribers_.push_back(std::move(f));
+}
+
+inline void postgres_spool::wake_subscribers() {
+    std::lock_guard lk(subscribers_mu_);
+    for (const auto& s : subscribers_)
+        if (const auto f = s.lock())
+            (*f)();
+}
+
+inline void postgres_spool::background_loop() {
+    using clock = std::chrono::steady_clock;
+    const auto beat = std::max(options_.lease / 3, std::chrono::milliseconds(1));
+    auto next_renewal = clock::now() + beat;
+    auto ack_retry_at = clock::time_point{};
+    std::unique_lock lk(state_mu_);
+    while (!stop_) {
+        const auto now = clock::now();
+        if (!ack_queue_.empty() && now >= ack_retry_at) {
+            if (!send_acks(lk))
+                ack_retry_at = clock::now() +
+                               std::max(options_.reconnect_delay, std::chrono::milliseconds(10));
+            continue;
+        }
+        if (now >= next_renewal) {
+            renew(lk);
+            next_renewal = clock::now() + beat;
+            continue;
+        }
+        auto until = next_renewal;
+        if (!ack_queue_.empty())
+            until = std::min(until, ack_retry_at);
+        lk.unlock();
+        listen_step(std::chrono::ceil<std::chrono::milliseconds>(until - now));
+        lk.lock();
+    }
+    // What was settled is deleted now if it can be (one try); the rest is delivered again.
+    if (!ack_queue_.empty())
+        send_acks(lk);
+}
+
+/// Waits up to `wait` for a notification or for `wake_fd_`, and passes notifications on.
+inline void postgres_spool::listen_step(std::chrono::milliseconds wait) {
+    const bool listening = options_.listen && !dead_letters_role_;
+    if (listening && !background_conn_->connected()) {
+        if (!background_conn_->usable())
+            wake_subscribers(); // notifications may have been missed meanwhile
+    }
+    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {-1, POLLIN, 0}};
+    PGconn* conn = listening ? background_conn_->get() : nullptr;
+    if (conn != nullptr)
+        fds[1].fd = PQsocket(conn);
+    const int timeout = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 60'000));
+    if (::poll(fds, fds[1].fd >= 0 ? 2 : 1,
+               conn == nullptr && listening ? std::min(timeout, 100) : timeout) <= 0)
+        return;
+    if (fds[0].revents != 0) {
+        std::uint64_t n = 0;
+        (void)::read(wake_fd_, &n, sizeof n);
+    }
+    if (conn == nullptr || fds[1].revents == 0)
+        return;
+    if (PQconsumeInput(conn) == 0) {
+        note(postgres_error::connection_lost,
+             std::string("background connection, LISTEN: ") + PQerrorMessage(conn));
+        background_conn_->drop();
+        return;
+    }
+    bool ours = false;
+    while (PGnotify* n = PQnotifies(conn)) {
+        ours = ours || options_.destination == n->extra;
+        PQfreemem(n);
+    }
+    if (ours) {
+        notifications_.fetch_add(1, std::memory_order_relaxed);
+        wake_subscribers();
+    }
+}
+
+/// Deletes acknowledged rows (one batch); false on failure, and they stay queued.
+inline bool postgres_spool::send_acks(std::unique_lock<std::mutex>& lk) {
+    constexpr std::size_t batch_max = 1024;
+    const std::size_t n = std::min(ack_queue_.size(), batch_max);
+    std::vector<std::uint64_t> batch(ack_queue_.begin(),
+                                     ack_queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    ack_queue_.erase(ack_queue_.begin(), ack_queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    lk.unlock();
+    const std::string array = detail::postgres::bigint_array(batch);
+    const auto o = background_conn_->run(detail::postgres::delete_rows(table_), {array.c_str()},
+                                         "deleting acknowledged rows");
+    lk.lock();
+    if (o.error) {
+        ack_queue_.insert(ack_queue_.begin(), batch.begin(), batch.end());
+        return false;
+    }
+    acks_.fetch_add(n, std::memory_order_relaxed);
+    return true;
+}
+
+/// Extends the lease of every row held here, so that no other worker takes it.
+inline void postgres_spool::renew(std::unique_lock<std::mutex>& lk) {
+    std::vector<std::uint64_t> held(held_.begin(), held_.end());
+    held.insert(held.end(), ack_queue_.begin(), ack_queue_.end());
+    lk.unlock();
+    if (!held.empty()) {
+        const std::string array = detail::postgres::bigint_array(held);
+        const std::string lease = std::to_string(options_.lease.count());
+        // A failure (server down) is noted; the next beat tries again.
+        if (!background_conn_
+                 ->run(detail::postgres::renew_leases(table_),
+                       {array.c_str(), lease.c_str(), options_.worker.c_str()}, "renewing leases")
+                 .error)
+            renewals_.fetch_add(1, std::memory_order_relaxed);
+    }
+    lk.lock();
+}
+
+inline void postgres_spool::note(const boost::system::error_code& ec,
+                                 const std::string& what) const {
+    std::lock_guard lk(error_mu_);
+    last_error_ = what + " (" + ec.message() + ")";
+}
+
+inline std::string postgres_spool::last_error() const {
+    std::lock_guard lk(error_mu_);
+    return last_error_;
+}
+
+inline postgres_spool_stats postgres_spool::stats() const {
+    postgres_spool_stats s;
+    s.appends = appends_.load();
+    s.transactional_appends = transactional_appends_.load();
+    s.reads = reads_.load();
+    s.taken_over = taken_over_.load();
+    s.acks = acks_.load();
+    s.malformed = malformed_.load();
+    s.unknown_destination = unknown_destination_.load();
+    s.notifications = notifications_.load();
+    s.renewals = renewals_.load();
+    s.connects = connects_.load();
+    std::lock_guard lk(state_mu_);
+    s.held = held_.size() + ack_queue_.size();
+    s.acks_queued = ack_queue_.size();
+    return s;
+}
+
+} // namespace webhook
+
+#endif
