@@ -6,6 +6,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "support/unused_port.hpp"
+
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -17,31 +19,14 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char** environ;
 
 namespace webhook::test {
-
-/// A loopback port nothing listens on now (the kernel's choice; free again when this returns).
-inline std::uint16_t unused_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        throw std::runtime_error("no free loopback port");
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 struct reply_deleter {
     void operator()(redisReply* r) const noexcept {

@@ -7,6 +7,7 @@
 #include <webhook/spool/redis_spool.hpp>
 
 #include "redis/redis_server.hpp"
+#include "support/spool_records.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -41,35 +42,6 @@ inline std::shared_ptr<redis_spool> open_or_fail(const redis_spool_options& o) {
     return *s;
 }
 
-inline webhook::event_id make_id(std::uint64_t n) {
-    return webhook::event_id(std::chrono::system_clock::time_point(std::chrono::milliseconds(
-                                 1'700'000'000'000 + static_cast<std::int64_t>(n))),
-                             n * 7919, n * 104729 + 1);
-}
-
-inline spool_record make_record(std::uint64_t n) {
-    spool_record r;
-    r.id = make_id(n);
-    r.endpoint = "https://collector.example.com/{tenant}/events";
-    r.created = std::chrono::system_clock::time_point(
-        std::chrono::milliseconds(1'700'000'000'000 + static_cast<std::int64_t>(n)));
-    r.payload = R"({"n":)" + std::to_string(n) + "}";
-    return r;
-}
-
-/// Polls (bounded) until `done()`; true if it came.
-inline bool wait_for(const std::function<bool()>& done,
-                     std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-    for (auto until = std::chrono::steady_clock::now() + limit;
-         std::chrono::steady_clock::now() < until;) {
-        if (done())
-            return true;
-        std::this_thread::sleep_for(
-            std::chrono::milliseconds(2)); // another process (redis) or thread: no clock of ours
-    }
-    return done();
-}
-
 inline std::vector<spool_record> read_all(redis_spool& s, std::size_t max = 100) {
     std::vector<spool_record> out, all;
     for (int i = 0; i < 1000; ++i) {
@@ -79,13 +51,6 @@ inline std::vector<spool_record> read_all(redis_spool& s, std::size_t max = 100)
         all.insert(all.end(), out.begin(), out.end());
     }
     return all;
-}
-
-inline std::set<std::string> ids_of(const std::vector<spool_record>& v) {
-    std::set<std::string> ids;
-    for (const auto& r : v)
-        ids.insert(std::string(r.id.view()));
-    return ids;
 }
 
 /// The field names of the stream's entries, in stream order.

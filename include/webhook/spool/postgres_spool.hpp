@@ -5,6 +5,7 @@
 // workers in any number of processes. Needs libpq (Debian: libpq-dev); link the CMake target
 // `webhook::postgres`.
 
+#include <webhook/spool/postgres_error.hpp>
 #include <webhook/spool/spool.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -30,38 +31,6 @@ namespace webhook {
 
 namespace detail::postgres {
 struct outcome;
-}
-
-/** Errors of a `postgres_spool`, besides `error::spool_full` (the server's disk is full). The
-    spool's `last_error()` tells the details: the server's own message and what was run. */
-enum class postgres_error {
-    /// Could not connect (refused, unknown host, bad password, no such database).
-    connection_failed = 1,
-    /// The connection broke during a command: the server stopped, restarted or dropped it.
-    connection_lost,
-    /// The server refused a command (the message says why).
-    command_failed,
-    /// `append` through `in_transaction` on a connection without an open transaction
-    /// (`BEGIN` first), or with a command still running on it.
-    no_transaction,
-    /// `append` through `in_transaction` in a transaction that has already failed: the
-    /// caller must roll it back.
-    transaction_failed,
-    /// The tables were made by a later release of this library (their schema version is
-    /// newer than this one knows).
-    schema_too_new,
-    /// `postgres_spool_options` are not usable (a table or destination name that is not a
-    /// plain identifier, or a zero `lease`).
-    invalid_options,
-    /// A result of an unexpected shape: the tables are not the ones this library made.
-    unexpected_result,
-};
-
-/// The category of `postgres_error` codes ("webhook.postgres").
-inline const boost::system::error_category& postgres_error_category() noexcept;
-
-inline boost::system::error_code make_error_code(postgres_error e) noexcept {
-    return {static_cast<int>(e), postgres_error_category()};
 }
 
 /** How a `postgres_spool` connects and which rows it serves. */
@@ -303,9 +272,6 @@ static_assert(spool<postgres_spool>);
 static_assert(is_shared_spool_v<postgres_spool>);
 
 } // namespace webhook
-
-template <>
-struct boost::system::is_error_code_enum<webhook::postgres_error> : std::true_type {};
 
 #include <webhook/spool/impl/postgres_spool.hpp>
 

@@ -3,14 +3,13 @@
 
 // What `postgres_spool` says to PostgreSQL, as pure functions of its names: the tables, the
 // statements, the error codes, and the checks of a row read back. No libpq here, so that all
-// of it is tested without a server. Part of impl/postgres_spool.hpp (it needs
-// `postgres_error` from spool/postgres_spool.hpp, which includes it).
+// of it is tested without a server. Part of impl/postgres_spool.hpp.
 
 #include <webhook/error.hpp>
 #include <webhook/spool/event_id.hpp>
+#include <webhook/spool/postgres_error.hpp>
 
 #include <boost/json/parse.hpp>
-#include <boost/system/error_category.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <array>
@@ -42,37 +41,6 @@ namespace webhook::detail::postgres {
 
 /// The schema version these functions make and read; kept per table in `webhook_schema`.
 inline constexpr int schema_version = 1;
-
-class error_category_impl final : public boost::system::error_category {
-public:
-    constexpr error_category_impl() noexcept
-        : boost::system::error_category(0x7a41c0de9b3e5f21ULL) {}
-
-    const char* name() const noexcept override { return "webhook.postgres"; }
-
-    std::string message(int ev) const override {
-        switch (ev) {
-        case 1:
-            return "cannot connect to the PostgreSQL server";
-        case 2:
-            return "the connection to the PostgreSQL server was lost";
-        case 3:
-            return "the PostgreSQL server refused a command";
-        case 4:
-            return "the connection has no open transaction for the outbox (BEGIN first)";
-        case 5:
-            return "the caller's transaction has failed already (roll it back)";
-        case 6:
-            return "the outbox tables were made by a newer release of this library";
-        case 7:
-            return "postgres_spool_options are not usable";
-        case 8:
-            return "unexpected result from PostgreSQL (not this library's tables?)";
-        default:
-            return "unknown webhook.postgres error";
-        }
-    }
-};
 
 /// A name that goes into SQL unquoted without surprise: [a-z_][a-z0-9_]{0,47}.
 constexpr bool plain_identifier(std::string_view s) noexcept {
@@ -198,14 +166,13 @@ inline std::string row_problem(std::string_view payload, std::string_view header
 }
 
 /// The error of a failed command from its SQLSTATE (empty when the connection broke).
-inline boost::system::error_code error_of_sqlstate(std::string_view state, int lost, int refused,
-                                                   const boost::system::error_category& cat) {
+inline boost::system::error_code error_of_sqlstate(std::string_view state) {
     if (state.empty() || state.starts_with("08") || state == "57P01" || state == "57P02" ||
         state == "57P03")
-        return {lost, cat}; // connection exceptions, administrator shutdown, crash, starting
+        return postgres_error::connection_lost; // connection exceptions, shutdown, crash, start
     if (state == "53100")
         return error::spool_full; // disk full
-    return {refused, cat};
+    return postgres_error::command_failed;
 }
 
 /// The statements that make both tables and their index, in one transaction; `t` and `d`

@@ -49,9 +49,7 @@ inline outcome exec(PGconn* conn, const std::string& sql,
         return o;
     const char* state = o.rows ? PQresultErrorField(o.rows.get(), PG_DIAG_SQLSTATE) : nullptr;
     const bool broken = PQstatus(conn) == CONNECTION_BAD;
-    o.error = error_of_sqlstate(
-        broken || state == nullptr ? "" : state, static_cast<int>(postgres_error::connection_lost),
-        static_cast<int>(postgres_error::command_failed), postgres_error_category());
+    o.error = error_of_sqlstate(broken || state == nullptr ? "" : state);
     o.message = o.rows ? PQresultErrorMessage(o.rows.get()) : PQerrorMessage(conn);
     while (!o.message.empty() && (o.message.back() == '\n' || o.message.back() == ' '))
         o.message.pop_back();

@@ -24,11 +24,6 @@
 
 namespace webhook {
 
-inline const boost::system::error_category& postgres_error_category() noexcept {
-    static constexpr detail::postgres::error_category_impl instance;
-    return instance;
-}
-
 namespace detail::postgres {
 
 inline std::uint64_t to_u64(const char* s) noexcept {
@@ -277,7 +272,8 @@ inline boost::system::error_code postgres_spool::read(std::uint64_t, std::size_t
 
 inline boost::system::error_code postgres_spool::sweep_unknown() {
     std::vector<std::string> known = options_.destinations;
-    known.push_back(options_.destination);
+    if (std::find(known.begin(), known.end(), options_.destination) == known.end())
+        known.push_back(options_.destination);
     std::string list;
     for (const auto& d : known)
         list += (list.empty() ? "'" : ", '") + d + "'";
