@@ -8,7 +8,7 @@ block, the blocks of one document go into one program, <out>/<doc>.cpp: each blo
 #include lines at the top, the rest of it in a namespace of its own (doc_<doc>_<n>), and a
 main() that runs every block's main() in order and stops at the first that fails, naming it.
 A block that cannot live in a namespace (it opens a namespace, specializes a template, defines
-a macro) or that needs its own libraries (the Redis spool) stays a program of its own,
+a macro) or that needs its own libraries (the Redis spool, the PostgreSQL outbox) stays a program of its own,
 <out>/<doc>_<n>.cpp."""
 import pathlib
 import re
@@ -18,7 +18,7 @@ out = pathlib.Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
 fence = re.compile(r"^```cpp[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
 # What only the global namespace allows, or what links other libraries.
-standalone = re.compile(r"^(namespace |template\s*<|#define )|redis_spool\.hpp", re.M)
+standalone = re.compile(r"^(namespace |template\s*<|#define )|redis_spool\.hpp|postgres_spool\.hpp", re.M)
 
 
 def write(target, code):
