@@ -33,6 +33,9 @@ check_header() {
     local compiler=$1 header=$2 defines=()
     # <webhook/src.hpp> is the one header for the compile-once mode only.
     [ "$header" = webhook/src.hpp ] && defines=(-DWEBHOOK_SEPARATE_COMPILATION)
+    # The PostgreSQL outbox's header includes <libpq-fe.h>, which Debian keeps in its own folder.
+    [[ "$header" == webhook/spool/postgres_spool.hpp ]] &&
+        defines+=($(pkg-config --cflags-only-I libpq 2>/dev/null || echo -I/usr/include/postgresql))
     if ! printf '#include <%s>\n#include <%s>\nint main() {}\n' "$header" "$header" |
         "$compiler" -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror -Iinclude "${defines[@]}" \
             -x c++ - 2>/tmp/webhook-check-$$-"${header//\//_}"-"$compiler".log; then
