@@ -337,6 +337,26 @@ BOOST_AUTO_TEST_CASE(a_dispatcher_on_a_shared_spool_polls_it_for_the_events_of_o
     BOOST_TEST(spool->reads() > reads);
     BOOST_TEST(log.all()[0].id == r.id);
     BOOST_TEST(d.transport().log().requests()[0].request.body() == inc001_body);
+    // Counted by the process that read it: accepted and delivered balance here.
+    const auto c = d.counters();
+    BOOST_TEST(c.accepted == 1u);
+    BOOST_TEST(c.delivered == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_post_into_a_shared_spool_is_counted_where_it_is_read) {
+    auto spool = std::make_shared<shared_memory_spool>();
+    outcome_log log;
+    auto options = log.options();
+    options.spool = spool;
+    test_dispatcher d{make_endpoint(), options};
+    BOOST_REQUIRE(d.post(inc001));
+    BOOST_REQUIRE(log.wait_for(1));
+    BOOST_TEST(d.flush(1s));
+    const auto c = d.counters();
+    BOOST_TEST(c.accepted == 1u); // once: read back by this process, not also when posted
+    BOOST_TEST(c.delivered == 1u);
+    BOOST_TEST(c.accepted == c.delivered + c.failed + c.dropped + c.abandoned + c.in_flight +
+                                 c.queued + c.spooled);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -21,3 +21,18 @@ foreach(test postgres_server_selftest postgres_spool_test postgres_outbox_test)
     target_compile_definitions(postgres_${test} PRIVATE WEBHOOK_PG_BIN="${WEBHOOK_PG_BIN}")
     set_tests_properties(postgres_${test} PROPERTIES TIMEOUT 120)
 endforeach()
+
+# The multi-process suite: dispatcher processes (postgres_worker) sharing one outbox table, a
+# producer process committing events in its own transactions, and the crash suite's receiver
+# process (spool/crash.cmake) logging every webhook-id it answers.
+add_executable(postgres_worker postgres/postgres_worker.cpp)
+target_link_libraries(postgres_worker PRIVATE webhook::postgres webhook::compiled
+                                              webhook_project_options)
+webhook_add_test(postgres/postgres_multiprocess_test.cpp)
+target_link_libraries(postgres_postgres_multiprocess_test PRIVATE webhook::postgres)
+target_compile_definitions(postgres_postgres_multiprocess_test PRIVATE
+    WEBHOOK_PG_BIN="${WEBHOOK_PG_BIN}"
+    WEBHOOK_PG_WORKER="$<TARGET_FILE:postgres_worker>"
+    WEBHOOK_CRASH_RECEIVER="$<TARGET_FILE:spool_crash_receiver>")
+add_dependencies(postgres_postgres_multiprocess_test postgres_worker spool_crash_receiver)
+set_tests_properties(postgres_postgres_multiprocess_test PROPERTIES TIMEOUT 240)

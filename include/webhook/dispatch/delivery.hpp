@@ -85,7 +85,10 @@ std::string to_string(const delivery& d);
 
 /** Counters of a dispatcher, since it was made. `accepted` = `delivered` + `failed` + `dropped`
     + `abandoned` + `in_flight` + `queued` + `spooled` at every moment; `rejected` events were
-    never accepted. */
+    never accepted. With a spool that several processes share (`redis_spool`,
+    `postgres_spool`), an event is accepted by the process that reads it from the spool, which
+    may not be the one that posted it (and an event taken over from a dead process is counted
+    again by the one that takes it). */
 struct dispatcher_counters {
     std::uint64_t accepted = 0;
     std::uint64_t delivered = 0;

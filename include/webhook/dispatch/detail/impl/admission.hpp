@@ -54,7 +54,8 @@ auto dispatch_core<Transport, Timer>::accept_spooled(const event_text& text, con
     -> boost::system::result<event_id> {
     thread_local spool_record record; // reused: appending allocates nothing after warm-up
     event_id given;
-    // The caller's transaction may still roll back: nothing of it is counted here.
+    // The caller's transaction may still roll back: nothing of it is counted here. In a
+    // shared spool, any process may deliver the event: the one that reads it counts it.
     const bool own = into == nullptr;
     {
         std::lock_guard lock(mutex_);
@@ -65,8 +66,8 @@ auto dispatch_core<Transport, Timer>::accept_spooled(const event_text& text, con
         given = id ? *id : new_id_locked();
         if (own) {
             // Counted before the append, so that a reader never sees more read than written.
-            ++counters_.accepted;
             ++(shared_ ? appends_ : unread_);
+            counters_.accepted += shared_ ? 0 : 1;
         }
     }
     fill_record(record, given, std::chrono::system_clock::now(), text);
@@ -76,8 +77,8 @@ auto dispatch_core<Transport, Timer>::accept_spooled(const event_text& text, con
         std::lock_guard lock(mutex_);
         if (!appended) {
             if (own) {
-                --counters_.accepted;
                 --(shared_ ? appends_ : unread_);
+                counters_.accepted -= shared_ ? 0 : 1;
             }
             ++counters_.rejected;
             if (idle_locked())

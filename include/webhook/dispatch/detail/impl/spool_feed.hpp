@@ -74,6 +74,8 @@ auto dispatch_core<Transport, Timer>::refill() -> void {
             --unread_;
         }
     }
+    if (shared_) // counted by the process that delivers, not the one that appended
+        counters_.accepted += spool_buffer_.size();
 }
 
 template <class Transport, class Timer>
