@@ -38,6 +38,10 @@ BOOST_AUTO_TEST_CASE(open_makes_the_tables_with_the_outbox_columns) {
     const std::string table = fresh_table();
     auto spool = open_or_fail(options_for(server, table));
     auto second = open_or_fail(options_for(server, table, "w2")); // the tables exist: fine
+    auto by_uri = options_for(server, table, "w3");
+    by_uri.conninfo = "postgresql://webhook@127.0.0.1:" + std::to_string(server.port()) +
+                      "/postgres?application_name=by_uri";
+    auto third = open_or_fail(by_uri); // a URI works as the key/value form does
     pg_client cli(server.conninfo());
     BOOST_TEST(cli.scalar("SELECT version FROM webhook_schema WHERE name = '" + table + "'") ==
                "1");

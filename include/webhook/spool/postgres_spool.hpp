@@ -65,6 +65,9 @@ struct postgres_spool_options {
     /** `LISTEN` for appends (a `NOTIFY` sent on commit), so that workers read new rows at
         once; without, only the dispatcher's `spool_poll_interval` finds them. */
     bool listen = true;
+    /** The bound on making a connection, unless `conninfo` sets its own `connect_timeout`:
+        a `read` waits for it on the dispatcher's thread while the server is unreachable. */
+    std::chrono::seconds connect_timeout{5};
     /** After a failed connection attempt, calls fail at once with the same error for this
         long, doubled after each further failure up to `max_reconnect_delay`. */
     std::chrono::milliseconds reconnect_delay{50};
@@ -230,6 +233,7 @@ private:
     bool send_acks(std::unique_lock<std::mutex>& lk);
     void renew(std::unique_lock<std::mutex>& lk);
     void listen_step(std::chrono::milliseconds wait);
+    bool take_notifications(pg_conn* conn);
     void wake_subscribers();
     void note(const boost::system::error_code& ec, const std::string& what) const;
 

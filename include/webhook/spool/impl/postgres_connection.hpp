@@ -106,7 +106,11 @@ public:
         const auto now = std::chrono::steady_clock::now();
         if (now < retry_at_)
             return failure_;
-        conn_ = PQconnectdb(owner_.options_.conninfo.c_str());
+        // The conninfo is expanded after our timeout: a connect_timeout of its own wins.
+        const std::string timeout = std::to_string(owner_.options_.connect_timeout.count());
+        const char* keys[] = {"connect_timeout", "dbname", nullptr};
+        const char* values[] = {timeout.c_str(), owner_.options_.conninfo.c_str(), nullptr};
+        conn_ = PQconnectdbParams(keys, values, 1);
         if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK)
             return failed(now, "connecting", conn_ ? PQerrorMessage(conn_) : "out of memory");
         PQsetNoticeProcessor(

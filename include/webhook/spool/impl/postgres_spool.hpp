@@ -401,10 +401,12 @@ inline void postgres_spool::listen_step(std::chrono::milliseconds wait) {
         if (!background_conn_->usable())
             wake_subscribers(); // notifications may have been missed meanwhile
     }
-    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {-1, POLLIN, 0}};
     PGconn* conn = listening ? background_conn_->get() : nullptr;
-    if (conn != nullptr)
-        fds[1].fd = PQsocket(conn);
+    // Notifications that arrived during the last acknowledgement or renewal are queued in
+    // libpq already: their socket data is consumed, so poll would not see them.
+    if (conn != nullptr && take_notifications(conn))
+        return;
+    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {conn ? PQsocket(conn) : -1, POLLIN, 0}};
     const int timeout = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 60'000));
     if (::poll(fds, fds[1].fd >= 0 ? 2 : 1,
                conn == nullptr && listening ? std::min(timeout, 100) : timeout) <= 0)
@@ -421,8 +423,15 @@ inline void postgres_spool::listen_step(std::chrono::milliseconds wait) {
         background_conn_->drop();
         return;
     }
-    bool ours = false;
+    take_notifications(conn);
+}
+
+/// Takes the notifications libpq holds; wakes the subscribers when one is for this
+/// destination. True if there was any.
+inline bool postgres_spool::take_notifications(PGconn* conn) {
+    bool any = false, ours = false;
     while (PGnotify* n = PQnotifies(conn)) {
+        any = true;
         ours = ours || options_.destination == n->extra;
         PQfreemem(n);
     }
@@ -430,6 +439,7 @@ inline void postgres_spool::listen_step(std::chrono::milliseconds wait) {
         notifications_.fetch_add(1, std::memory_order_relaxed);
         wake_subscribers();
     }
+    return any;
 }
 
 /// Deletes acknowledged rows (one batch); false on failure, and they stay queued.
