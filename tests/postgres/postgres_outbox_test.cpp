@@ -156,3 +156,22 @@ BOOST_AUTO_TEST_CASE(a_failed_event_is_a_dead_letter_in_its_table_and_comes_back
                cli.count("SELECT count(*) FROM " + outbox->options().table) == 0;
     }));
 }
+
+BOOST_AUTO_TEST_CASE(without_notify_the_workers_find_committed_events_by_polling) {
+    auto& server = shared_server();
+    auto o = options_for(server, fresh_table());
+    o.notify = false; // for many concurrent appending transactions: see the option
+    auto outbox = open_or_fail(o);
+    test_receiver receiver;
+    dispatcher_options polling;
+    polling.spool = outbox;
+    polling.spool_poll_interval = 20ms;
+    dispatcher worker(endpoint_for(receiver), polling);
+    transaction tx(server);
+    const auto id = worker.post(order_placed{"D-1", 1}, outbox->in_transaction(tx.conn()));
+    BOOST_REQUIRE(id);
+    tx.commit();
+    BOOST_REQUIRE(receiver.wait_for_requests(1, 10s));
+    BOOST_TEST(*receiver.requests()[0].header("webhook-id") == std::string(id->view()));
+    BOOST_TEST(outbox->stats().notifications == 0u); // found by a poll, not told
+}

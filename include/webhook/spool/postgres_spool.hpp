@@ -65,6 +65,10 @@ struct postgres_spool_options {
     /** `LISTEN` for appends (a `NOTIFY` sent on commit), so that workers read new rows at
         once; without, only the dispatcher's `spool_poll_interval` finds them. */
     bool listen = true;
+    /** Appends send that `NOTIFY` (on commit). PostgreSQL lets only one transaction that
+        notifies commit at a time, so under many concurrent appending transactions this costs
+        throughput: turn it off there and give the workers a short `spool_poll_interval`. */
+    bool notify = true;
     /** The bound on making a connection, unless `conninfo` sets its own `connect_timeout`:
         a `read` waits for it on the dispatcher's thread while the server is unreachable. */
     std::chrono::seconds connect_timeout{5};

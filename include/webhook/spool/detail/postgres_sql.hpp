@@ -203,14 +203,15 @@ inline constexpr std::string_view all_columns =
     "seq, id, aggregatetype, aggregateid, type, payload, destination, endpoint, target,"
     " headers, created, last_status, last_error, worker, lease_until, claims";
 
-/** Inserts one row and notifies the channel ($13) with the destination ($6); returns `seq`.
-    The notification goes out when the transaction commits, with the row. */
+/** Inserts one row and, when $13 is not empty, notifies that channel with the destination
+    ($6); returns `seq`. The notification goes out when the transaction commits, with the row. */
 inline std::string insert_row(const std::string& t) {
     return "WITH r AS (INSERT INTO " + t +
            " (id, aggregatetype, aggregateid, type, payload, destination, endpoint, target,"
            " headers, created, last_status, last_error) VALUES ($1::uuid, $2, $3, $4, $5, $6,"
            " $7, $8, $9, 'epoch'::timestamptz + $10::bigint * interval '1 millisecond',"
-           " $11::integer, $12) RETURNING seq) SELECT seq, pg_notify($13, $6) FROM r";
+           " $11::integer, $12) RETURNING seq)"
+           " SELECT seq, CASE WHEN $13 <> '' THEN pg_notify($13, $6) END FROM r";
 }
 
 /** Leases up to $4 free rows of destination $3, oldest first, to worker $1 for $2 ms. */

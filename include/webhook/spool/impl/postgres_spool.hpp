@@ -81,11 +81,14 @@ inline boost::system::error_code postgres_spool::start(std::string* why) {
              "([a-z_][a-z0-9_]*, at most 48), destination not empty, lease positive");
         return failed(postgres_error::invalid_options);
     }
+    // Claims, deletions and lease renewals need not wait for their WAL flush: one lost in a
+    // server crash only frees a row again (a duplicate at worst, never a loss). Appends wait.
+    const std::string relaxed = "SET synchronous_commit = off";
     append_conn_ = std::make_unique<connection>(*this, "append");
-    read_conn_ = std::make_unique<connection>(*this, "read");
+    read_conn_ = std::make_unique<connection>(*this, "read", relaxed);
     const bool listening = options_.listen && !dead_letters_role_;
-    background_conn_ =
-        std::make_unique<connection>(*this, "background", listening ? "LISTEN " + channel_ : "");
+    background_conn_ = std::make_unique<connection>(
+        *this, "background", relaxed + (listening ? "; LISTEN " + channel_ : ""));
     for (connection* c : {read_conn_.get(), append_conn_.get(), background_conn_.get()})
         if (auto ec = c->connect_now())
             return failed(ec);
@@ -199,7 +202,7 @@ inline detail::postgres::outcome postgres_spool::insert(PGconn* conn, const spoo
                                    p.type.c_str(), r.payload.c_str(), options_.destination.c_str(),
                                    r.endpoint.c_str(), r.target.c_str(), r.headers.c_str(),
                                    p.created.c_str(), p.status.c_str(), r.last_error.c_str(),
-                                   channel_.c_str()});
+                                   options_.notify ? channel_.c_str() : ""});
 }
 
 inline boost::system::result<std::uint64_t> postgres_transaction::append(const spool_record& r) {
