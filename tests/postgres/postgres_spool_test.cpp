@@ -339,3 +339,25 @@ BOOST_AUTO_TEST_CASE(appends_fail_clearly_while_the_server_is_down_and_nothing_i
     for (std::uint64_t n = 0; n < 11; ++n)
         BOOST_TEST(all[n].id == make_id(n));
 }
+
+BOOST_AUTO_TEST_CASE(a_blocked_table_fails_a_read_after_the_command_timeout) {
+    auto& server = shared_server();
+    const std::string table = fresh_table();
+    auto o = options_for(server, table);
+    o.command_timeout = 300ms;
+    auto spool = open_or_fail(o);
+    BOOST_REQUIRE(spool->append(make_record(1)));
+    transaction locker(server); // an operator's migration, say
+    locker.client().exec("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+    std::vector<spool_record> out;
+    const auto started = std::chrono::steady_clock::now();
+    const auto ec = spool->read(0, 10, out);
+    const auto waited = std::chrono::steady_clock::now() - started;
+    BOOST_TEST(ec == make_error_code(postgres_error::command_failed), ec.message());
+    BOOST_TEST(spool->last_error().find("canceling statement due to statement timeout") !=
+                   std::string::npos,
+               spool->last_error());
+    BOOST_TEST((waited >= 250ms && waited < 5s));
+    locker.rollback();
+    BOOST_TEST(read_all(*spool).size() == 1u); // the next read finds the row
+}

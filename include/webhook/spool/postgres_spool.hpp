@@ -72,6 +72,10 @@ struct postgres_spool_options {
     /** The bound on making a connection, unless `conninfo` sets its own `connect_timeout`:
         a `read` waits for it on the dispatcher's thread while the server is unreachable. */
     std::chrono::seconds connect_timeout{5};
+    /** The bound on each of the spool's own statements (`statement_timeout`) and on data
+        unacknowledged by the peer (`tcp_user_timeout`), so that a stuck server or a blocked
+        table fails a `read` (on the dispatcher's thread) instead of holding it. 0: none. */
+    std::chrono::milliseconds command_timeout{10'000};
     /** After a failed connection attempt, calls fail at once with the same error for this
         long, doubled after each further failure up to `max_reconnect_delay`. */
     std::chrono::milliseconds reconnect_delay{50};

@@ -106,10 +106,14 @@ public:
         const auto now = std::chrono::steady_clock::now();
         if (now < retry_at_)
             return failure_;
-        // The conninfo is expanded after our timeout: a connect_timeout of its own wins.
-        const std::string timeout = std::to_string(owner_.options_.connect_timeout.count());
-        const char* keys[] = {"connect_timeout", "dbname", nullptr};
-        const char* values[] = {timeout.c_str(), owner_.options_.conninfo.c_str(), nullptr};
+        // The conninfo is expanded after our settings: its own connect_timeout etc. win.
+        const auto& o = owner_.options_;
+        const std::string connect = std::to_string(o.connect_timeout.count());
+        const std::string command = std::to_string(o.command_timeout.count());
+        const std::string statement = "-c statement_timeout=" + command;
+        const char* keys[] = {"connect_timeout", "tcp_user_timeout", "options", "dbname", nullptr};
+        const char* values[] = {connect.c_str(), command.c_str(), statement.c_str(),
+                                o.conninfo.c_str(), nullptr};
         conn_ = PQconnectdbParams(keys, values, 1);
         if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK)
             return failed(now, "connecting", conn_ ? PQerrorMessage(conn_) : "out of memory");

@@ -5,6 +5,7 @@
 // postgres_connection.hpp.
 
 #include <webhook/error.hpp>
+#include <webhook/spool/detail/background_schedule.hpp>
 #include <webhook/spool/detail/postgres_sql.hpp>
 #include <webhook/spool/detail/process_name.hpp>
 #include <webhook/spool/detail/record_fields.hpp>
@@ -368,29 +369,23 @@ inline void postgres_spool::wake_subscribers() {
 
 inline void postgres_spool::background_loop() {
     using clock = std::chrono::steady_clock;
-    const auto beat = std::max(options_.lease / 3, std::chrono::milliseconds(1));
-    auto next_renewal = clock::now() + beat;
-    auto ack_retry_at = clock::time_point{};
+    detail::background_schedule<clock> plan(
+        options_.lease / 3, std::max(options_.reconnect_delay, std::chrono::milliseconds(10)),
+        clock::now());
     std::unique_lock lk(state_mu_);
     while (!stop_) {
         const auto now = clock::now();
-        if (!ack_queue_.empty() && now >= ack_retry_at) {
-            if (!send_acks(lk))
-                ack_retry_at = clock::now() +
-                               std::max(options_.reconnect_delay, std::chrono::milliseconds(10));
-            continue;
-        }
-        if (now >= next_renewal) {
+        const auto step = plan.next(now, !ack_queue_.empty());
+        if (step.what == decltype(plan)::task::send_acks) {
+            plan.acks_sent(send_acks(lk), clock::now());
+        } else if (step.what == decltype(plan)::task::keep_held) {
             renew(lk);
-            next_renewal = clock::now() + beat;
-            continue;
+            plan.kept(clock::now());
+        } else {
+            lk.unlock();
+            listen_step(std::chrono::ceil<std::chrono::milliseconds>(step.until - now));
+            lk.lock();
         }
-        auto until = next_renewal;
-        if (!ack_queue_.empty())
-            until = std::min(until, ack_retry_at);
-        lk.unlock();
-        listen_step(std::chrono::ceil<std::chrono::milliseconds>(until - now));
-        lk.lock();
     }
     // What was settled is deleted now if it can be (one try); the rest is delivered again.
     if (!ack_queue_.empty())

@@ -5,6 +5,7 @@
 // detail/redis_protocol.hpp, the connection in redis_connection.hpp.
 
 #include <webhook/error.hpp>
+#include <webhook/spool/detail/background_schedule.hpp>
 #include <webhook/spool/detail/record_fields.hpp>
 #include <webhook/spool/detail/redis_protocol.hpp>
 #include <webhook/spool/impl/redis_connection.hpp>
@@ -373,27 +374,20 @@ inline boost::system::error_code redis_spool::read_new(std::size_t max,
 
 inline void redis_spool::background_loop() {
     using clock = std::chrono::steady_clock;
-    const auto beat = std::max(options_.claim_idle / 3, std::chrono::milliseconds(1));
-    auto next_beat = clock::now() + beat;
-    auto ack_retry_at = clock::time_point{};
+    detail::background_schedule<clock> plan(
+        options_.claim_idle / 3, std::max(options_.reconnect_delay, std::chrono::milliseconds(10)),
+        clock::now());
     std::unique_lock lk(state_mu_);
     while (!stop_) {
-        const auto now = clock::now();
-        if (!ack_queue_.empty() && now >= ack_retry_at) {
-            if (!send_acks(lk))
-                ack_retry_at = clock::now() +
-                               std::max(options_.reconnect_delay, std::chrono::milliseconds(10));
-            continue;
-        }
-        if (now >= next_beat) {
+        const auto step = plan.next(clock::now(), !ack_queue_.empty());
+        if (step.what == decltype(plan)::task::send_acks) {
+            plan.acks_sent(send_acks(lk), clock::now());
+        } else if (step.what == decltype(plan)::task::keep_held) {
             heartbeat(lk);
-            next_beat = clock::now() + beat;
-            continue;
+            plan.kept(clock::now());
+        } else {
+            state_cv_.wait_until(lk, step.until);
         }
-        auto until = next_beat;
-        if (!ack_queue_.empty())
-            until = std::min(until, ack_retry_at);
-        state_cv_.wait_until(lk, until);
     }
     // What was settled goes to Redis now if it can (one try, bounded by the timeouts); the
     // rest stays pending under this consumer and is delivered again.
