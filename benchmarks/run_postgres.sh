@@ -269,7 +269,8 @@ END {
         printf "%9d %17s %17s %17s\n", p, num(median(a[p, 1, "postgres_append"])),
             num(median(a[p, 1, "file"])), num(median(a[p, 1, "redis"]))
     }
-    printf "(pg_spool.append: a transaction of its own per event on the spool'"'"'s one connection;\n"
+    printf "(pg_spool.append: the appends of concurrent threads share a transaction, pipelined on\n"
+    printf " the one append connection of the spool;\n"
     printf " file_spool: default options, fsync_each_append; redis_spool: appendfsync everysec)\n"
     printf "\nDelivered to nginx (204): a backlog of %d events, from the start until the outbox is empty\n", devents
     header = sprintf("%7s %12s %16s %7s %12s %12s", "workers", "ours_ev/s", "handwritten_ev/s", "ratio", "file_ev/s", "redis_ev/s")

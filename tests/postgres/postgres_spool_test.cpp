@@ -361,3 +361,40 @@ BOOST_AUTO_TEST_CASE(a_blocked_table_fails_a_read_after_the_command_timeout) {
     locker.rollback();
     BOOST_TEST(read_all(*spool).size() == 1u); // the next read finds the row
 }
+
+BOOST_AUTO_TEST_CASE(concurrent_appends_share_commits_and_a_refused_one_fails_alone) {
+    auto& server = shared_server();
+    const std::string table = fresh_table();
+    auto spool = open_or_fail(options_for(server, table));
+    constexpr int threads = 8, each = 50;
+    std::vector<std::vector<std::uint64_t>> seqs(threads);
+    std::vector<int> refused(threads, 0);
+    {
+        std::vector<std::thread> producers;
+        for (int t = 0; t < threads; ++t)
+            producers.emplace_back([&, t] {
+                for (int i = 0; i < each; ++i) {
+                    spool_record r = make_record(std::uint64_t(t * each + i));
+                    if (i % 10 == 9) // not UTF-8: PostgreSQL refuses to store such text
+                        r.payload = "{\"bad\":\"\xff\"}";
+                    if (auto seq = spool->append(r))
+                        seqs[std::size_t(t)].push_back(*seq);
+                    else
+                        ++refused[std::size_t(t)];
+                }
+            });
+        for (auto& p : producers)
+            p.join();
+    }
+    std::set<std::uint64_t> all;
+    int refusals = 0;
+    for (int t = 0; t < threads; ++t) {
+        all.insert(seqs[std::size_t(t)].begin(), seqs[std::size_t(t)].end());
+        refusals += refused[std::size_t(t)];
+    }
+    BOOST_TEST(refusals == threads * each / 10); // exactly the bad ones, none of their neighbours
+    BOOST_TEST(all.size() == std::size_t(threads * each - refusals)); // distinct sequences
+    pg_client cli(server.conninfo());
+    BOOST_TEST(cli.count(count_of(table)) == threads * each - refusals);
+    BOOST_TEST(spool->stats().appends == std::uint64_t(threads * each - refusals));
+}

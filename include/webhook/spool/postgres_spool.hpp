@@ -5,6 +5,7 @@
 // workers in any number of processes. Needs libpq (Debian: libpq-dev); link the CMake target
 // `webhook::postgres`.
 
+#include <webhook/spool/detail/batch_leader.hpp>
 #include <webhook/spool/postgres_error.hpp>
 #include <webhook/spool/spool.hpp>
 
@@ -20,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -62,6 +64,8 @@ struct postgres_spool_options {
         it holds every `lease / 3`, so a lease runs out only when its holder died (or lost
         the server for that long); then another worker takes the row. */
     std::chrono::milliseconds lease{30'000};
+    /// The most appends of concurrent threads (`append`) committed in one transaction.
+    std::size_t max_batch = 64;
     /** `LISTEN` for appends (a `NOTIFY` sent on commit), so that workers read new rows at
         once; without, only the dispatcher's `spool_poll_interval` finds them. */
     bool listen = true;
@@ -198,7 +202,8 @@ public:
     postgres_transaction in_transaction(pg_conn* conn, outbox_fields fields = {});
 
     /** Appends `r` in a transaction of its own and returns its sequence once committed.
-        Appends of concurrent threads go to the server one at a time. Errors:
+        Appends of concurrent threads share a transaction (up to `max_batch`), so that they
+        share its commit; a failure of that transaction fails all of them. Errors:
         `postgres_error::connection_lost`, `connection_failed` (while the server is
         unreachable, at once during the reconnection delay), `command_failed`, or
         `error::spool_full` when the server's disk is full. */
@@ -227,6 +232,7 @@ public:
 
 private:
     class connection;
+    struct append_request;
     friend class postgres_transaction;
 
     explicit postgres_spool(postgres_spool_options options, bool dead_letters);
@@ -243,13 +249,17 @@ private:
     void listen_step(std::chrono::milliseconds wait);
     bool take_notifications(pg_conn* conn);
     void wake_subscribers();
+    void send_appends(std::span<append_request* const> batch);
+    bool together(std::span<append_request* const> batch);
+    bool send_pipeline(pg_conn* conn, std::span<append_request* const> batch);
     void note(const boost::system::error_code& ec, const std::string& what) const;
 
     postgres_spool_options options_;
     const bool dead_letters_role_;             // this spool serves a dead letters' table
     std::string table_, dead_table_, channel_; // quoted, ready for SQL; the channel's name
 
-    std::mutex append_mu_;
+    // Appends: one connection; concurrent appends share a transaction (one commit).
+    detail::batch_leader<append_request> appends_batch_{options_.max_batch};
     std::unique_ptr<connection> append_conn_;
 
     std::mutex read_mu_;

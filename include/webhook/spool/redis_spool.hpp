@@ -4,6 +4,7 @@
 // The Redis Streams spool: several dispatcher processes share one durable outbox.
 // Needs hiredis (Debian: libhiredis-dev); link the CMake target `webhook::redis`.
 
+#include <webhook/spool/detail/batch_leader.hpp>
 #include <webhook/spool/spool.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -239,10 +240,7 @@ private:
     std::atomic<std::uint64_t> next_sequence_{1};
 
     // Appends: one connection, concurrent appends pipelined by whichever caller finds it idle.
-    std::mutex append_mu_;
-    std::condition_variable append_cv_;
-    std::vector<append_request*> append_queue_;
-    bool appending_ = false;
+    detail::batch_leader<append_request> appends_batch_{options_.max_pipeline};
     std::unique_ptr<connection> append_conn_;
 
     // Reads: one connection, one `read` at a time.

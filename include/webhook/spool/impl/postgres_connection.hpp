@@ -12,6 +12,7 @@
 #include <chrono>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,10 +35,8 @@ struct outcome {
 
 /** Runs `sql` with text parameters (nullptr: NULL) on `conn`. Its error, when it failed, from
     the SQLSTATE; `connection_lost` when the connection broke. */
-inline outcome exec(PGconn* conn, const std::string& sql,
-                    std::initializer_list<const char*> params) {
+inline outcome exec(PGconn* conn, const std::string& sql, std::span<const char* const> values) {
     // Without parameters, PQexec: it also runs several statements (the tables' script).
-    const std::vector<const char*> values(params);
     outcome o{result_ptr(values.empty()
                              ? PQexec(conn, sql.c_str())
                              : PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()),
@@ -55,6 +54,11 @@ inline outcome exec(PGconn* conn, const std::string& sql,
         o.message.pop_back();
     o.rows.reset();
     return o;
+}
+
+inline outcome exec(PGconn* conn, const std::string& sql,
+                    std::initializer_list<const char*> params) {
+    return exec(conn, sql, std::span<const char* const>(params.begin(), params.size()));
 }
 
 } // namespace detail::postgres

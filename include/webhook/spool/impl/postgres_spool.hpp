@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <string_view>
@@ -35,14 +36,31 @@ inline std::uint64_t to_u64(const char* s) noexcept {
 
 /// The parameters of `insert_row` for `r` (all text), kept alive for the call.
 struct insert_params {
-    insert_params(const spool_record& r, const outbox_fields& f, const std::string& destination)
+    insert_params(const spool_record& r, const outbox_fields& f, const std::string& destination,
+                  const char* channel)
         : id(uuid_of(r.id)),
           aggregate_type(f.aggregate_type.empty() ? destination : f.aggregate_type),
           aggregate_id(f.aggregate_id.empty() ? std::string(r.id.view()) : f.aggregate_id),
           type(f.type.empty() ? "webhook" : f.type),
           created(std::to_string(spool_fields::unix_ms(r.created))),
-          status(std::to_string(r.last_status)) {}
+          status(std::to_string(r.last_status)), values{id.c_str(),
+                                                        aggregate_type.c_str(),
+                                                        aggregate_id.c_str(),
+                                                        type.c_str(),
+                                                        r.payload.c_str(),
+                                                        destination.c_str(),
+                                                        r.endpoint.c_str(),
+                                                        r.target.c_str(),
+                                                        r.headers.c_str(),
+                                                        created.c_str(),
+                                                        status.c_str(),
+                                                        r.last_error.c_str(),
+                                                        channel} {}
+    insert_params(const insert_params&) = delete; // `values` points into it
+    insert_params& operator=(const insert_params&) = delete;
+
     std::string id, aggregate_type, aggregate_id, type, created, status;
+    std::array<const char*, 13> values; // $1 to $13, in order
 };
 
 } // namespace detail::postgres
@@ -197,13 +215,9 @@ inline postgres_transaction postgres_spool::in_transaction(pg_conn* conn, outbox
 /// Inserts `r` on `conn` (see `detail::postgres::insert_row`); its `seq`, or the failure.
 inline detail::postgres::outcome postgres_spool::insert(PGconn* conn, const spool_record& r,
                                                         const outbox_fields& fields) const {
-    const detail::postgres::insert_params p(r, fields, options_.destination);
-    return detail::postgres::exec(conn, detail::postgres::insert_row(table_),
-                                  {p.id.c_str(), p.aggregate_type.c_str(), p.aggregate_id.c_str(),
-                                   p.type.c_str(), r.payload.c_str(), options_.destination.c_str(),
-                                   r.endpoint.c_str(), r.target.c_str(), r.headers.c_str(),
-                                   p.created.c_str(), p.status.c_str(), r.last_error.c_str(),
-                                   options_.notify ? channel_.c_str() : ""});
+    const detail::postgres::insert_params p(r, fields, options_.destination,
+                                            options_.notify ? channel_.c_str() : "");
+    return detail::postgres::exec(conn, detail::postgres::insert_row(table_), p.values);
 }
 
 inline boost::system::result<std::uint64_t> postgres_transaction::append(const spool_record& r) {
@@ -231,21 +245,114 @@ inline boost::system::result<std::uint64_t> postgres_transaction::append(const s
     return detail::postgres::to_u64(PQgetvalue(o.rows.get(), 0, 0));
 }
 
+/// An append waiting for its batch.
+struct postgres_spool::append_request {
+    const spool_record* record;
+    boost::system::result<std::uint64_t> result = std::uint64_t{0};
+    bool done = false;
+};
+
 inline boost::system::result<std::uint64_t> postgres_spool::append(const spool_record& r) {
-    std::lock_guard lk(append_mu_);
-    if (auto ec = append_conn_->usable())
-        return ec;
-    auto o = insert(append_conn_->get(), r, {});
-    if (o.error) {
-        note(o.error, "append connection, INSERT: " + o.message);
+    append_request req{&r};
+    appends_batch_.submit(req,
+                          [this](std::span<append_request* const> batch) { send_appends(batch); });
+    return req.result;
+}
+
+/// Inserts the batch's records in one transaction (a single one on its own), so that they
+/// share one commit. Should one record be refused (say, text PostgreSQL will not store), the
+/// others are inserted again one by one: a record fails for its own fault only.
+inline void postgres_spool::send_appends(std::span<append_request* const> batch) {
+    const auto failed = [&](append_request& q, detail::postgres::outcome& o, const char* what) {
+        note(o.error, std::string("append connection, ") + what + ": " + o.message);
         if (PQstatus(append_conn_->get()) == CONNECTION_BAD)
             append_conn_->drop();
-        return o.error;
+        q.result = o.error;
+    };
+    const auto one = [&](append_request& q) { // its own transaction
+        if (auto ec = append_conn_->usable())
+            return void(q.result = ec);
+        auto o = insert(append_conn_->get(), *q.record, {});
+        if (!o.error && PQntuples(o.rows.get()) != 1)
+            o.error = postgres_error::unexpected_result;
+        if (o.error)
+            return failed(q, o, "INSERT");
+        q.result = detail::postgres::to_u64(PQgetvalue(o.rows.get(), 0, 0));
+        appends_.fetch_add(1, std::memory_order_relaxed);
+    };
+    if (batch.size() > 1 && together(batch))
+        return;
+    for (append_request* q : batch)
+        one(*q);
+}
+
+/// The batch in one transaction, sent in one pipeline (one round trip for all the inserts);
+/// false (rolled back, nothing stored) when a record was refused and the others should go
+/// alone. A lost connection fails them all.
+inline bool postgres_spool::together(std::span<append_request* const> batch) {
+    const auto fail_all = [&](boost::system::error_code ec, const std::string& why) {
+        note(ec, "append connection, pipelined INSERTs: " + why);
+        append_conn_->drop(); // broken, or in an unknown state: made again
+        for (append_request* q : batch)
+            q->result = ec;
+        return true;
+    };
+    if (auto ec = append_conn_->usable()) {
+        for (append_request* q : batch)
+            q->result = ec;
+        return true;
     }
-    if (PQntuples(o.rows.get()) != 1)
-        return make_error_code(postgres_error::unexpected_result);
-    appends_.fetch_add(1, std::memory_order_relaxed);
-    return detail::postgres::to_u64(PQgetvalue(o.rows.get(), 0, 0));
+    PGconn* conn = append_conn_->get();
+    const auto lost = make_error_code(postgres_error::connection_lost);
+    if (!send_pipeline(conn, batch))
+        return fail_all(lost, PQerrorMessage(conn));
+    // BEGIN, the inserts, COMMIT: each one result then a null; after an error, the rest
+    // come back aborted. Then the sync.
+    bool refused = false;
+    for (std::size_t i = 0; i < batch.size() + 2; ++i) {
+        const detail::postgres::result_ptr r(PQgetResult(conn));
+        while (PGresult* end = PQgetResult(conn))
+            PQclear(end);
+        const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+        if (!r || PQstatus(conn) == CONNECTION_BAD)
+            return fail_all(lost, PQerrorMessage(conn));
+        if (status == PGRES_FATAL_ERROR && !refused) {
+            refused = true;
+            note(postgres_error::command_failed,
+                 std::string("append connection, INSERT: ") + PQresultErrorMessage(r.get()));
+        }
+        if (status == PGRES_TUPLES_OK && i >= 1 && i <= batch.size() && PQntuples(r.get()) == 1)
+            batch[i - 1]->result = detail::postgres::to_u64(PQgetvalue(r.get(), 0, 0));
+        else if (status != PGRES_COMMAND_OK && !refused)
+            refused = true; // an unexpected shape: each goes alone, and says why
+    }
+    const detail::postgres::result_ptr sync(PQgetResult(conn));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(conn) != 1)
+        return fail_all(lost, PQerrorMessage(conn));
+    if (refused) { // the transaction failed and waits for its end
+        (void)detail::postgres::exec(conn, "ROLLBACK", {});
+        return false;
+    }
+    appends_.fetch_add(batch.size(), std::memory_order_relaxed);
+    return true;
+}
+
+/// Sends BEGIN, one insert per record and COMMIT as one pipeline; false when the connection
+/// would not take them.
+inline bool postgres_spool::send_pipeline(PGconn* conn, std::span<append_request* const> batch) {
+    const std::string sql = detail::postgres::insert_row(table_);
+    const char* channel = options_.notify ? channel_.c_str() : "";
+    if (PQenterPipelineMode(conn) != 1 ||
+        PQsendQueryParams(conn, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1)
+        return false;
+    for (append_request* q : batch) {
+        const detail::postgres::insert_params p(*q->record, {}, options_.destination, channel);
+        if (PQsendQueryParams(conn, sql.c_str(), static_cast<int>(p.values.size()), nullptr,
+                              p.values.data(), nullptr, nullptr, 0) != 1)
+            return false;
+    }
+    return PQsendQueryParams(conn, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+           PQpipelineSync(conn) == 1;
 }
 
 inline boost::system::error_code postgres_spool::ack(std::uint64_t sequence) {

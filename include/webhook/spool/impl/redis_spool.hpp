@@ -159,22 +159,8 @@ inline boost::system::result<std::uint64_t> redis_spool::append(const spool_reco
     if (r.last_status != 0)
         req.status = std::to_string(r.last_status);
 
-    std::unique_lock lk(append_mu_);
-    append_queue_.push_back(&req);
-    while (!req.done) {
-        if (appending_) {
-            append_cv_.wait(lk);
-            continue;
-        }
-        // This thread sends what is waiting, its own request among it or not.
-        appending_ = true;
-        const std::size_t n = std::min(append_queue_.size(), options_.max_pipeline);
-        std::vector<append_request*> batch(append_queue_.begin(),
-                                           append_queue_.begin() + static_cast<std::ptrdiff_t>(n));
-        append_queue_.erase(append_queue_.begin(),
-                            append_queue_.begin() + static_cast<std::ptrdiff_t>(n));
-        lk.unlock();
-
+    appends_batch_.submit(req, [this](std::span<append_request* const> batch) {
+        const std::size_t n = batch.size();
         thread_local std::vector<detail::redis::command> commands;
         thread_local std::vector<detail::redis::reply_ptr> replies;
         if (commands.size() < n)
@@ -201,13 +187,7 @@ inline boost::system::result<std::uint64_t> redis_spool::append(const spool_reco
             }
         }
         replies.clear();
-
-        lk.lock();
-        for (append_request* q : batch)
-            q->done = true;
-        appending_ = false;
-        append_cv_.notify_all();
-    }
+    });
     return req.result;
 }
 
