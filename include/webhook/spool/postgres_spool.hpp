@@ -257,6 +257,8 @@ private:
     postgres_spool_options options_;
     const bool dead_letters_role_;             // this spool serves a dead letters' table
     std::string table_, dead_table_, channel_; // quoted, ready for SQL; the channel's name
+    // The statements of every append, read, acknowledgement and renewal, made once.
+    std::string insert_sql_, claim_sql_, delete_sql_, renew_sql_;
 
     // Appends: one connection; concurrent appends share a transaction (one commit).
     detail::batch_leader<append_request> appends_batch_{options_.max_batch};

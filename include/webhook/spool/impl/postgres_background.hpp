@@ -117,8 +117,8 @@ inline bool postgres_spool::send_acks(std::unique_lock<std::mutex>& lk) {
     ack_queue_.erase(ack_queue_.begin(), ack_queue_.begin() + static_cast<std::ptrdiff_t>(n));
     lk.unlock();
     const std::string array = detail::postgres::bigint_array(batch);
-    const auto o = background_conn_->run(detail::postgres::delete_rows(table_), {array.c_str()},
-                                         "deleting acknowledged rows");
+    const auto o =
+        background_conn_->run(delete_sql_, {array.c_str()}, "deleting acknowledged rows");
     lk.lock();
     if (o.error) {
         ack_queue_.insert(ack_queue_.begin(), batch.begin(), batch.end());
@@ -138,8 +138,8 @@ inline void postgres_spool::renew(std::unique_lock<std::mutex>& lk) {
         const std::string lease = std::to_string(options_.lease.count());
         // A failure (server down) is noted; the next beat tries again.
         if (!background_conn_
-                 ->run(detail::postgres::renew_leases(table_),
-                       {array.c_str(), lease.c_str(), options_.worker.c_str()}, "renewing leases")
+                 ->run(renew_sql_, {array.c_str(), lease.c_str(), options_.worker.c_str()},
+                       "renewing leases")
                  .error)
             renewals_.fetch_add(1, std::memory_order_relaxed);
     }

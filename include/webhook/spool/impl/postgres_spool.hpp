@@ -71,6 +71,10 @@ inline postgres_spool::postgres_spool(postgres_spool_options options, bool dead_
     table_ = detail::postgres::qualified(options_.schema, options_.table);
     dead_table_ = detail::postgres::qualified(options_.schema, options_.dead_letter_table);
     channel_ = options_.table;
+    insert_sql_ = detail::postgres::insert_row(table_);
+    claim_sql_ = detail::postgres::claim_rows(table_);
+    delete_sql_ = detail::postgres::delete_rows(table_);
+    renew_sql_ = detail::postgres::renew_leases(table_);
 }
 
 inline boost::system::result<std::shared_ptr<postgres_spool>>
@@ -216,7 +220,7 @@ inline detail::postgres::outcome postgres_spool::insert(PGconn* conn, const spoo
                                                         const outbox_fields& fields) const {
     const detail::postgres::insert_params p(r, fields, options_.destination,
                                             options_.notify ? channel_.c_str() : "");
-    return detail::postgres::exec(conn, detail::postgres::insert_row(table_), p.values);
+    return detail::postgres::exec(conn, insert_sql_, p.values);
 }
 
 inline boost::system::result<std::uint64_t> postgres_transaction::append(const spool_record& r) {
@@ -339,14 +343,13 @@ inline bool postgres_spool::together(std::span<append_request* const> batch) {
 /// Sends BEGIN, one insert per record and COMMIT as one pipeline; false when the connection
 /// would not take them.
 inline bool postgres_spool::send_pipeline(PGconn* conn, std::span<append_request* const> batch) {
-    const std::string sql = detail::postgres::insert_row(table_);
     const char* channel = options_.notify ? channel_.c_str() : "";
     if (PQenterPipelineMode(conn) != 1 ||
         PQsendQueryParams(conn, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1)
         return false;
     for (append_request* q : batch) {
         const detail::postgres::insert_params p(*q->record, {}, options_.destination, channel);
-        if (PQsendQueryParams(conn, sql.c_str(), static_cast<int>(p.values.size()), nullptr,
+        if (PQsendQueryParams(conn, insert_sql_.c_str(), static_cast<int>(p.values.size()), nullptr,
                               p.values.data(), nullptr, nullptr, 0) != 1)
             return false;
     }
@@ -404,7 +407,7 @@ inline boost::system::error_code postgres_spool::claim(std::size_t max,
     const std::string lease = std::to_string(options_.lease.count());
     const std::string count = std::to_string(max);
     auto o = read_conn_->run(
-        detail::postgres::claim_rows(table_),
+        claim_sql_,
         {options_.worker.c_str(), lease.c_str(), options_.destination.c_str(), count.c_str()},
         "claiming rows");
     if (o.error)
