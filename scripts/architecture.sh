@@ -21,6 +21,7 @@ concept_of() {
         signing/* | signing.hpp) echo signing ;;
         auth/*) echo auth ;;
         dispatch/* | dispatcher.hpp | delivery.hpp) echo dispatch ;;
+        observe/*) echo observe ;;
         error.hpp | version.hpp | secret.hpp | detail/*) echo core ;;
         *) echo unknown ;; # reported by `check`
     esac
@@ -33,11 +34,12 @@ declare -A allowed=(
     [json]="core"
     [transport]="core"
     [spool]="core"
+    [observe]="core"
     [config]="core json transport"
     [signing]="core config transport"
     [auth]="core config transport json"
-    [dispatch]="core json transport spool config signing auth"
-    [umbrella]="core json transport spool config signing auth dispatch"
+    [dispatch]="core json transport spool config signing auth observe"
+    [umbrella]="core json transport spool config signing auth dispatch observe"
 )
 
 # Includes that point the wrong way and are known, each as "<header> <included>" with its

@@ -32,6 +32,7 @@ BOOST_DESCRIBE_STRUCT(tls_options, (),
 BOOST_DESCRIBE_STRUCT(destination_policy, (), (public_only, allow))
 BOOST_DESCRIBE_STRUCT(queue_options, (), (capacity, when_full, block_timeout))
 BOOST_DESCRIBE_STRUCT(rate_limit_options, (), (per_second, burst))
+BOOST_DESCRIBE_STRUCT(adaptive_concurrency_options, (), (enabled, initial))
 BOOST_DESCRIBE_STRUCT(batch_options, (), (max_events, max_bytes, linger))
 BOOST_DESCRIBE_STRUCT(circuit_breaker_options, (), (failures, cool_down))
 
@@ -39,7 +40,7 @@ BOOST_DESCRIBE_STRUCT(circuit_breaker_options, (), (failures, cool_down))
 BOOST_DESCRIBE_STRUCT(endpoint, (),
                       (url, method, data_format, data_location, authentication, headers, signing,
                        user_agent, timeouts, retry, tls, proxy, destinations, hosts, max_in_flight,
-                       ordered, queue, rate_limit, batch, compression, max_body_size,
+                       ordered, adaptive_concurrency, queue, rate_limit, batch, compression, max_body_size,
                        max_response_body, insecure_allow_credentials_over_http, circuit_breaker,
                        max_event_age))
 

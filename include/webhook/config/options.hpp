@@ -116,6 +116,19 @@ struct rate_limit_options {
     friend bool operator==(const rate_limit_options&, const rate_limit_options&) = default;
 };
 
+/** Adaptive concurrency: the number of requests in flight follows the receiver, between 1 and
+    `max_in_flight` (additive increase while the round-trip time holds, multiplicative decrease
+    when it grows or on back-pressure: 429, 503, a connection reset, a timeout). A
+    `Retry-After` pauses every request to the endpoint until it passes. Off by default and
+    always off when `ordered`. */
+struct adaptive_concurrency_options {
+    bool enabled = false;
+    /// The limit to start from, within [1, max_in_flight].
+    std::size_t initial = 1;
+    friend bool operator==(const adaptive_concurrency_options&,
+                           const adaptive_concurrency_options&) = default;
+};
+
 /** Batching of posted events into one request: a JSON array under the data location. Off
     when `max_events` is 1. A batch is sent when it has `max_events` events, or would exceed
     `max_bytes`, or its first event has waited `linger`. */
@@ -168,6 +181,8 @@ struct endpoint {
     /// Strict order: one request in flight, FIFO; a failing event holds back the ones behind
     /// it until it settles. Overrides `max_in_flight` (no need to set it to 1).
     bool ordered = false;
+    /// The limit within `max_in_flight` follows the receiver's load; off by default.
+    adaptive_concurrency_options adaptive_concurrency{};
     queue_options queue{};
     rate_limit_options rate_limit{};
     batch_options batch{};

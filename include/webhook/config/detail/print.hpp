@@ -179,6 +179,9 @@ inline const char* inactive_text(const rate_limit_options& r) noexcept {
 inline const char* inactive_text(const batch_options& b) noexcept {
     return b.max_events > 1 ? nullptr : "off";
 }
+inline const char* inactive_text(const adaptive_concurrency_options& a) noexcept {
+    return a.enabled ? nullptr : "off";
+}
 inline const char* inactive_text(const circuit_breaker_options& c) noexcept {
     return c.failures > 0 ? nullptr : "off";
 }

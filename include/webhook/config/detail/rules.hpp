@@ -247,6 +247,15 @@ inline void check_value(config_checker& c, const std::string& path,
 }
 
 inline void check_value(config_checker& c, const std::string& path,
+                        const adaptive_concurrency_options& adaptive) {
+    if (adaptive.initial < 1)
+        c.problem(path + ".initial", "must be at least 1");
+    else if (adaptive.enabled && adaptive.initial > c.e.max_in_flight)
+        c.problem(path + ".initial", "must not exceed max_in_flight (" +
+                                         std::to_string(c.e.max_in_flight) + ")");
+}
+
+inline void check_value(config_checker& c, const std::string& path,
                         const circuit_breaker_options& breaker) {
     if (breaker.failures > 0 && breaker.cool_down <= std::chrono::milliseconds{0})
         c.problem(path + ".cool_down", "must be greater than 0 when failures is set");
