@@ -110,6 +110,9 @@ struct dispatcher_counters {
     std::uint64_t replayed = 0;
     /// The endpoint's circuit breaker now.
     circuit_state circuit = circuit_state::closed;
+    /** Requests that may be in flight at once now: `max_in_flight` (1 when ordered), or, with
+        `endpoint::adaptive_concurrency`, the limit it has reached. */
+    std::uint64_t concurrency_limit = 0;
     friend bool operator==(const dispatcher_counters&, const dispatcher_counters&) = default;
 };
 

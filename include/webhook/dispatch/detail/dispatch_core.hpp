@@ -8,6 +8,7 @@
 #include <webhook/config/endpoint.hpp>
 #include <webhook/config/retry.hpp>
 #include <webhook/dispatch/delivery.hpp>
+#include <webhook/dispatch/detail/adaptive_limit.hpp>
 #include <webhook/dispatch/detail/attempt_machine.hpp>
 #include <webhook/dispatch/detail/circuit_breaker.hpp>
 #include <webhook/dispatch/detail/completion.hpp>
@@ -80,7 +81,10 @@ public:
                   clock::now()),
           breaker_(config_.circuit_breaker), signer_(request_signer::make(config_.signing)),
           authenticator_(request_authenticator::make(config_.authentication)),
-          rng_(std::random_device{}()) {
+          rng_(std::random_device{}()), limit_({.enabled = config_.adaptive_concurrency.enabled,
+                                                .ordered = config_.ordered,
+                                                .initial = config_.adaptive_concurrency.initial,
+                                                .ceiling = config_.max_in_flight}) {
         transport_ = transport ? std::move(transport) : make_transport();
         const request_headers headers = make_headers();
         if (authenticator_.needs_token())
@@ -203,6 +207,7 @@ private:
         attempt_state<time_point> progress; // what the attempt machine knows, under the lock
         time_point attempt_start{};
         int last_status = 0;
+        bool limited = false; // its attempt counts in `sending_` (adaptive concurrency)
         bool busy = false;
         bool circuit_wait = false;    // waiting for the circuit breaker to let it go
         std::string event_headers;    // the event's own headers that `request` carries
@@ -322,6 +327,22 @@ private:
     /// Asks the attempt machine whether `s` may go now, and carries out its answer.
     void attempt_now(slot& s, std::uint64_t generation);
 
+    /// Slots whose attempt may go now that a request finished (adaptive concurrency).
+    using waiter_list = boost::container::small_vector<std::pair<slot*, std::uint64_t>, 4>;
+
+    /** Adaptive concurrency's say on the next attempt of `s`: true when it may go (counted
+        in `sending_`), or must wait for a `Retry-After` pause to end (`next` becomes that
+        wait); false when it waits in `limit_waiters_` for a request to finish. Under the
+        lock. */
+    bool limit_locked(slot& s, std::uint64_t generation, action& next, time_point now);
+
+    /** Gives up the place of `s` in `sending_`: the waiting slots that may go now move to
+        `ready`. Under the lock. */
+    void release_locked(slot& s, waiter_list& ready);
+
+    /// Makes the attempts of `ready`. On the strand, outside the lock.
+    void resume(const waiter_list& ready);
+
     /** The part of an action that is done under the lock: the token into the request, or the
         request onto the token's waiters. */
     void prepare_locked(slot& s, std::uint64_t generation, const action& next, time_point now);
@@ -400,6 +421,11 @@ private:
     bool linger_armed_ = false;
     std::size_t reporting_ = 0;         // outcomes settled and not yet reported
     std::optional<token_source> token_; // when the authentication needs a token
+    // Adaptive concurrency (when `config_.adaptive_concurrency.enabled` and not ordered):
+    // attempts on the wire, and the slots whose attempt waits for one of them to finish.
+    adaptive_limit<clock> limit_;
+    std::size_t sending_ = 0;
+    ring_queue<std::pair<slot*, std::uint64_t>> limit_waiters_;
 
     // The spool (when there is one): events appended or replayed and not yet read back.
     static constexpr std::size_t read_chunk = 256;

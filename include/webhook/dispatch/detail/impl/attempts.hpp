@@ -6,6 +6,20 @@
 
 namespace webhook::detail {
 
+/** What an attempt's end says about the receiver's load: a 429 or 503, a reset or closed
+    connection and a timeout are back-pressure (an overloaded receiver does each); a refused
+    connection, a TLS or DNS failure and other statuses say nothing about load. */
+inline adaptive_outcome load_signal(boost::system::error_code ec, int status) noexcept {
+    namespace asio_error = boost::asio::error;
+    if (!ec)
+        return adaptive_outcome_of(static_cast<unsigned>(status));
+    if (ec == boost::beast::error::timeout || ec == boost::beast::http::error::end_of_stream ||
+        ec == asio_error::connection_reset || ec == asio_error::connection_aborted ||
+        ec == asio_error::broken_pipe || ec == asio_error::eof || ec == asio_error::timed_out)
+        return adaptive_outcome::back_pressure;
+    return adaptive_outcome::other_failure;
+}
+
 template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::attempt_context_locked() -> attempt_context<clock> {
     return {config_.max_event_age, config_.retry, breaker_,
@@ -17,14 +31,55 @@ template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::attempt_now(slot& s, std::uint64_t generation) -> void {
     const auto now = clock::now();
     action next;
+    waiter_list ready;
     {
         std::lock_guard lock(mutex_);
         if (generation != s.generation)
             return; // abandoned while it waited
-        next = before_attempt(attempt_context_locked(), s.progress, now);
+        if (limit_.adaptive() && !limit_locked(s, generation, next, now))
+            return; // waits for another request to finish
+        if (next.step != attempt_step::wait) {
+            next = before_attempt(attempt_context_locked(), s.progress, now);
+            if (next.step != attempt_step::send && s.limited)
+                release_locked(s, ready); // not sent now: its place goes to another
+        }
         prepare_locked(s, generation, next, now);
     }
     carry_out(s, generation, next);
+    resume(ready);
+}
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::limit_locked(slot& s, std::uint64_t generation, action& next,
+                                                   time_point now) -> bool {
+    if (limit_.paused(now)) { // a Retry-After holds every request to the endpoint
+        next.step = attempt_step::wait;
+        next.at = limit_.paused_until();
+        return true;
+    }
+    if (sending_ >= limit_.limit()) {
+        limit_waiters_.push_back({&s, generation});
+        return false;
+    }
+    s.limited = true;
+    limit_.on_start(++sending_);
+    return true;
+}
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::release_locked(slot& s, waiter_list& ready) -> void {
+    s.limited = false;
+    --sending_;
+    while (!limit_waiters_.empty() && sending_ + ready.size() < limit_.limit()) {
+        ready.push_back(limit_waiters_.front());
+        limit_waiters_.pop_front();
+    }
+}
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::resume(const waiter_list& ready) -> void {
+    for (const auto& [s, generation] : ready)
+        attempt_now(*s, generation);
 }
 
 template <class Transport, class Timer>
@@ -155,8 +210,15 @@ auto dispatch_core<Transport, Timer>::on_response(slot& s, std::uint64_t generat
             it != response.end())
             answer.retry_after = parse_retry_after(it->value(), std::chrono::system_clock::now());
     action next;
+    waiter_list ready;
     {
         std::lock_guard lock(mutex_);
+        if (s.limited) {
+            limit_.on_result(now, now - s.attempt_start, load_signal(ec, a.status));
+            if (answer.retry_after)
+                limit_.on_retry_after(now + *answer.retry_after);
+            release_locked(s, ready);
+        }
         if (generation != s.generation)
             return; // abandoned at shutdown, already reported
         answer.random01 = std::uniform_real_distribution<>{}(rng_);
@@ -170,6 +232,7 @@ auto dispatch_core<Transport, Timer>::on_response(slot& s, std::uint64_t generat
         prepare_locked(s, generation, next, now);
     }
     carry_out(s, generation, next);
+    resume(ready);
 }
 
 } // namespace webhook::detail

@@ -12,6 +12,7 @@ auto dispatch_core<Transport, Timer>::counters() const -> dispatcher_counters {
     c.queued = queue_.size();
     c.in_flight = in_flight_;
     c.spooled = unread_;
+    c.concurrency_limit = limit_.limit();
     return c;
 }
 
