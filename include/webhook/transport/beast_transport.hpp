@@ -4,6 +4,7 @@
 #include <webhook/transport/options.hpp>
 #include <webhook/transport/origin.hpp>
 #include <webhook/transport/request.hpp>
+#include <webhook/transport/timing.hpp>
 #include <webhook/transport/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -71,8 +72,22 @@ public:
     template <class CompletionToken>
     auto async_send(const origin& where, const http_request& request, CompletionToken&& token);
 
+    /** Sends `request` to `where` as the other overload does, and fills in `timing` with what
+        the transport measured of it (see `transport_timing`): reset at the start, complete when
+        the handler runs, `reported` set on every completion, errors included. `timing` must
+        stay valid until completion and must not be read before. When the request is sent
+        again after a stale kept-alive connection, `timing` describes the try that answered.
+    */
+    template <class CompletionToken>
+    auto async_send(const origin& where, const http_request& request, transport_timing& timing,
+                    CompletionToken&& token);
+
     /// Blocking form: waits for `async_send` on the transport's executor.
     http_response send(const origin& where, const http_request& request,
+                       boost::system::error_code& ec);
+
+    /// Blocking form of the timed `async_send`; `timing` is complete when it returns.
+    http_response send(const origin& where, const http_request& request, transport_timing& timing,
                        boost::system::error_code& ec);
 
     /// Number of open connections to `where`, idle or busy.
@@ -80,6 +95,13 @@ public:
 
 private:
     friend struct detail::beast_transport_access; // the tests' view of the pool
+
+    /// Both forms of `async_send`: untimed when `timing` is null.
+    template <class CompletionToken>
+    auto initiate_send(const origin& where, const http_request& request, transport_timing* timing,
+                       CompletionToken&& token);
+    http_response wait_for_send(const origin& where, const http_request& request,
+                                transport_timing* timing, boost::system::error_code& ec);
 
     std::unique_ptr<boost::asio::io_context> own_context_;
     executor_type executor_;

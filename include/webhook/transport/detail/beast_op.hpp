@@ -3,6 +3,7 @@
 
 #include <webhook/transport/origin.hpp>
 #include <webhook/transport/request.hpp>
+#include <webhook/transport/timing.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
@@ -17,6 +18,9 @@ namespace webhook::detail {
 
 class beast_pool;
 struct connection_base;
+
+/// The phase of a request being timed: what `transport_timing` field its time goes to.
+enum class timed_phase : unsigned char { none, resolve, connect, tls, exchange };
 
 /** The state of one request that does not depend on its completion handler: what the pool
     works with. `send_op<Handler>` (impl/beast_transport.hpp) adds the handler. One heap block
@@ -45,6 +49,69 @@ public:
     std::optional<boost::asio::steady_timer> wait_timer;
     /// A terminal cancellation of the handler's slot arrived: end with operation_aborted.
     bool cancelled = false;
+
+    // Timing, only when the caller asked for it (`timing` set): untimed requests read no clock
+    // for it. The pool's steps mark where each phase begins; the time since the previous mark
+    // goes to the phase that ends.
+    timed_phase phase = timed_phase::none;
+    std::chrono::steady_clock::time_point phase_start{};
+    transport_timing* timing = nullptr; // the caller's, valid until completion
+
+    /// A connection was leased for a try (the first, or again after a stale connection): the
+    /// timing starts over, for that try.
+    void begin_try(bool reused_connection) noexcept {
+        if (!timing)
+            return;
+        *timing = transport_timing{};
+        timing->reused = reused_connection;
+        phase = timed_phase::none;
+    }
+
+    /// Ends the current phase (its time is recorded) and begins `next`. The exchange is
+    /// recorded by `response_head_parsed` only: a failed one leaves `first_byte` zero.
+    void enter(timed_phase next) noexcept {
+        if (!timing)
+            return;
+        const auto now = std::chrono::steady_clock::now();
+        const auto spent = now - phase_start;
+        switch (phase) {
+        case timed_phase::resolve:
+            timing->resolve += spent;
+            break;
+        case timed_phase::connect:
+            timing->connect += spent;
+            break;
+        case timed_phase::tls:
+            timing->tls += spent;
+            break;
+        case timed_phase::none:
+        case timed_phase::exchange:
+            break;
+        }
+        phase = next;
+        phase_start = now;
+    }
+
+    /// Whether the head of the response is still awaited for `first_byte`.
+    bool awaits_response_head() const noexcept { return phase == timed_phase::exchange; }
+
+    void response_head_parsed() noexcept {
+        timing->first_byte = std::chrono::steady_clock::now() - phase_start;
+        phase = timed_phase::none;
+    }
+
+    /// The operation completes, whatever the outcome: the open phase is recorded.
+    void end_timing() noexcept {
+        if (!timing)
+            return;
+        enter(timed_phase::none);
+        timing->reported = true;
+    }
+
+    void count_sent(std::size_t n) noexcept {
+        if (timing)
+            timing->bytes_sent += n;
+    }
 
 protected:
     send_op_base(std::shared_ptr<beast_pool> p, const http_request& r)

@@ -165,7 +165,7 @@ private:
     // (impl/exchange.hpp).
     void send(op_ptr op);
     void send_chunked(op_ptr op, bool absolute);
-    void on_written(op_ptr op, boost::system::error_code ec);
+    void on_written(op_ptr op, boost::system::error_code ec, std::size_t n);
     void read(op_ptr op);
     void read_some(op_ptr op);
     void on_read(op_ptr op, boost::system::error_code ec, std::size_t n);

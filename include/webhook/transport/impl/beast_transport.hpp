@@ -240,20 +240,49 @@ inline beast_transport::~beast_transport() {
 template <class CompletionToken>
 auto beast_transport::async_send(const origin& where, const http_request& request,
                                  CompletionToken&& token) {
+    return initiate_send(where, request, nullptr, std::forward<CompletionToken>(token));
+}
+
+template <class CompletionToken>
+auto beast_transport::async_send(const origin& where, const http_request& request,
+                                 transport_timing& timing, CompletionToken&& token) {
+    return initiate_send(where, request, &timing, std::forward<CompletionToken>(token));
+}
+
+template <class CompletionToken>
+auto beast_transport::initiate_send(const origin& where, const http_request& request,
+                                    transport_timing* timing, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken,
                                        void(boost::system::error_code, http_response)>(
         [](auto&& handler, const std::shared_ptr<detail::beast_pool>& pool, const origin& to,
-           const http_request* req) {
+           const http_request* req, transport_timing* timed) {
             using handler_type = std::decay_t<decltype(handler)>;
-            pool->start(detail::send_op<handler_type>::make(
-                            std::forward<decltype(handler)>(handler), pool, *req),
-                        to);
+            auto op = detail::send_op<handler_type>::make(std::forward<decltype(handler)>(handler),
+                                                          pool, *req);
+            if (timed) { // reset here, on the initiating thread, before any step can write it
+                *timed = transport_timing{};
+                op->timing = timed;
+            }
+            pool->start(std::move(op), to);
         },
-        token, pool_, where, &request);
+        token, pool_, where, &request, timing);
 }
 
 inline http_response beast_transport::send(const origin& where, const http_request& request,
                                            boost::system::error_code& ec) {
+    return wait_for_send(where, request, nullptr, ec);
+}
+
+inline http_response beast_transport::send(const origin& where, const http_request& request,
+                                           transport_timing& timing,
+                                           boost::system::error_code& ec) {
+    return wait_for_send(where, request, &timing, ec);
+}
+
+inline http_response beast_transport::wait_for_send(const origin& where,
+                                                    const http_request& request,
+                                                    transport_timing* timing,
+                                                    boost::system::error_code& ec) {
     struct result {
         std::mutex mutex;
         std::condition_variable done_cv;
@@ -261,7 +290,7 @@ inline http_response beast_transport::send(const origin& where, const http_reque
         boost::system::error_code ec;
         http_response response;
     } r;
-    async_send(where, request, [&r](boost::system::error_code e, http_response res) {
+    initiate_send(where, request, timing, [&r](boost::system::error_code e, http_response res) {
         std::lock_guard lock(r.mutex);
         r.ec = e;
         r.response = std::move(res);
@@ -280,6 +309,7 @@ inline std::size_t beast_transport::open_connections(const origin& where) const 
 
 static_assert(blocking_transport<beast_transport>);
 static_assert(async_transport<beast_transport>);
+static_assert(timed_transport<beast_transport>);
 
 } // namespace webhook
 

@@ -56,6 +56,7 @@ void basic_pool<Executor>::connect_tcp(op_ptr op, entry& target) {
     if (options_.destinations.public_only && !proxy_ &&
         !sansio::keep_permitted(options_.destinations, results))
         return refuse(std::move(op), target);
+    op->enter(timed_phase::connect);
     const send_op_base* o = op.get(); // before `op` moves into the handler
     boost::asio::async_connect(
         c.socket(), results,
@@ -133,6 +134,7 @@ void basic_pool<Executor>::after_tunnel(op_ptr op) {
         c.plain->non_blocking(true, ignored); // send() writes without waiting first
         return send(std::move(op));
     }
+    op->enter(timed_phase::tls);
     if (sansio::sends_server_name(where.host) &&
         !SSL_set_tlsext_host_name(c.tls->native_handle(), where.host.c_str()))
         return fail(std::move(op),

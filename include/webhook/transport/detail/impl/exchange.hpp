@@ -22,6 +22,7 @@ namespace webhook::detail {
 
 template <class Executor>
 void basic_pool<Executor>::send(op_ptr op) {
+    op->enter(timed_phase::exchange); // ends the connection's set-up, if new
     auto& c = conn_of(*op);
     connection::arm(conn_ptr(*op), op->deadline);
     new_parser(c);
@@ -36,8 +37,8 @@ void basic_pool<Executor>::send(op_ptr op) {
         c.head.append(request.body());
         return boost::asio::async_write(
             *c.tls, boost::asio::buffer(c.head),
-            [this, op = std::move(op)](boost::system::error_code ec, std::size_t) mutable {
-                on_written(std::move(op), ec);
+            [this, op = std::move(op)](boost::system::error_code ec, std::size_t n) mutable {
+                on_written(std::move(op), ec, n);
             });
     }
     // Plain TCP: the socket is non-blocking, so try the write at once (one sendmsg, which
@@ -46,11 +47,12 @@ void basic_pool<Executor>::send(op_ptr op) {
     const std::size_t total = c.head.size() + request.body().size();
     boost::system::error_code ec;
     const std::size_t n = c.plain->write_some(buffers, ec);
+    op->count_sent(n);
     switch (sansio::after_first_write(ec, n, total)) {
     case sansio::write_step::read:
         return read(std::move(op));
     case sansio::write_step::fail:
-        return on_written(std::move(op), ec);
+        return on_written(std::move(op), ec, 0);
     case sansio::write_step::wait_for_rest:
         break;
     }
@@ -58,8 +60,8 @@ void basic_pool<Executor>::send(op_ptr op) {
         sansio::skip_written(buffers, n);
     boost::asio::async_write(
         *c.plain, buffers,
-        [this, op = std::move(op)](boost::system::error_code ec, std::size_t) mutable {
-            on_written(std::move(op), ec);
+        [this, op = std::move(op)](boost::system::error_code ec, std::size_t n) mutable {
+            on_written(std::move(op), ec, n);
         });
 }
 
@@ -78,14 +80,15 @@ void basic_pool<Executor>::send_chunked(op_ptr op, bool absolute) {
     c.visit([&](auto& stream) {
         boost::beast::http::async_write(
             stream, *message,
-            [this, op = std::move(op)](boost::system::error_code ec, std::size_t) mutable {
-                on_written(std::move(op), ec);
+            [this, op = std::move(op)](boost::system::error_code ec, std::size_t n) mutable {
+                on_written(std::move(op), ec, n);
             });
     });
 }
 
 template <class Executor>
-void basic_pool<Executor>::on_written(op_ptr op, boost::system::error_code ec) {
+void basic_pool<Executor>::on_written(op_ptr op, boost::system::error_code ec, std::size_t n) {
+    op->count_sent(n);
     if (ec)
         return request_failed(std::move(op), ec);
     conn_of(*op).absolute_copy.reset();
@@ -140,6 +143,10 @@ void basic_pool<Executor>::parse(op_ptr op) {
         boost::system::error_code ec;
         const std::size_t used = c.parser->put(c.buffer.data(), ec);
         c.buffer.consume(used);
+        if (op->awaits_response_head() && c.parser->is_header_done() &&
+            sansio::classify_response(c.parser->get().result_int()) !=
+                sansio::response_kind::interim)
+            op->response_head_parsed();
         if (ec == boost::beast::http::error::need_more)
             break;
         if (ec)

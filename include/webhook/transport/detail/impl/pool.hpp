@@ -215,6 +215,7 @@ void basic_pool<Executor>::lease(op_ptr op) {
     }
     op->conn = std::move(conn);
     op->reused = reused;
+    op->begin_try(reused);
     if (!conn_of(*op).connected)
         return connect(std::move(op));
     send(std::move(op));
@@ -336,6 +337,7 @@ void basic_pool<Executor>::deliver(op_ptr op, boost::system::error_code ec) {
 template <class Executor>
 void basic_pool<Executor>::finish(op_ptr op, boost::system::error_code ec,
                                   http_response&& response) {
+    op->end_timing();
     if (op->initiating)
         return boost::asio::post(strand_,
                                  [op = std::move(op), ec, r = std::move(response)]() mutable {

@@ -20,6 +20,7 @@ template <class Executor>
 void basic_pool<Executor>::connect(op_ptr op) {
     auto& e = entry_of(*op);
     connection::arm(conn_ptr(*op), clock::now() + options_.connect_timeout);
+    op->enter(timed_phase::resolve);
     const auto next =
         sansio::first_resolution(proxy_.has_value(), options_.destinations.public_only);
     resolve(std::move(op), next == after_resolve::check ? e : connect_target(e), next);
