@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages_base=(g++ cmake make libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev zlib1g-dev)
-packages_test=(libboost-test1.81-dev python3 python3-jsonschema pkg-config libhiredis-dev redis-server redis-tools libpq-dev postgresql-15)
+packages_test=(libboost-test1.81-dev python3 python3-jsonschema pkg-config libhiredis-dev redis-server redis-tools libpq-dev postgresql-15 prometheus python3-prometheus-client)
 packages_bench=(libbenchmark-dev nlohmann-json3-dev rapidjson-dev nginx-light wrk libcurl4-openssl-dev gnuplot-nox libsqlite3-dev)
 # libFuzzer: clang 14, its runtime libraries (libclang_rt.fuzzer), llvm-symbolizer for reports,
 # ninja (scripts/fuzz.sh builds with it).
