@@ -167,6 +167,7 @@ BOOST_AUTO_TEST_CASE(the_complete_document_of_the_reference_loads) {
                      "destinations: any\n"
                      "max_in_flight: 4\n"
                      "ordered: false\n"
+                     "adaptive_concurrency: off\n"
                      "queue: capacity 50000, when_full drop_oldest, block_timeout 1s\n"
                      "rate_limit: per_second 20, burst 40\n"
                      "batch: max_events 100, max_bytes 524288, linger 250ms\n"

@@ -100,6 +100,12 @@ enum class error {
     url_placeholder_dot_segment,
     /// A number written by a `webhook::json::adapter` is not a JSON number (RFC 8259).
     invalid_number,
+    /// An event's `traceparent` is not a W3C Trace Context `traceparent` (version, 32 hex
+    /// digits of trace id, 16 of parent id, 2 of flags; ids not all zero).
+    invalid_traceparent,
+    /// An event's `tracestate` is not a W3C Trace Context `tracestate` (at most 32
+    /// comma-separated `key=value` members), or comes without a `traceparent`.
+    invalid_tracestate,
 };
 
 namespace detail {
@@ -197,6 +203,12 @@ public:
             return "URL placeholder value would make a dot segment (. or ..) in the path";
         case error::invalid_number:
             return "text written as a number by a webhook::json::adapter is not a JSON number";
+        case error::invalid_traceparent:
+            return "traceparent is not a W3C Trace Context traceparent "
+                   "(version-traceid-parentid-flags, lowercase hex, ids not all zero)";
+        case error::invalid_tracestate:
+            return "tracestate is not a W3C Trace Context tracestate (at most 32 key=value "
+                   "members), or has no traceparent";
         }
         return "unknown webhook error";
     }

@@ -1,6 +1,7 @@
 // The process the crash test kills: posts events numbered from where its log ends up to K
 // through a dispatcher with a file spool that fsyncs every append, logs the id of each post
-// that returned success, then waits until everything is delivered.
+// that returned success, then waits until everything is delivered. Each event carries its
+// own W3C trace context.
 // Usage: spool_crash_poster SPOOL_DIR URL K POSTED_LOG   (exit 0: all delivered)
 
 #include <webhook/dispatcher.hpp>
@@ -22,6 +23,18 @@ struct crash_event {
     std::string note;
 };
 BOOST_DESCRIBE_STRUCT(crash_event, (), (number, note))
+
+} // namespace
+
+/// The trace context event `n` is posted with: its own trace (n + 1 as the trace id), so
+/// that the receiver's log shows each event's trace survived the spool and the kills.
+std::string traceparent_of(std::uint64_t n) {
+    char id[33];
+    std::snprintf(id, sizeof id, "%032llx", static_cast<unsigned long long>(n + 1));
+    return std::string("00-") + id + "-00f067aa0ba902b7-01";
+}
+
+namespace {
 
 std::uint64_t count_lines(const char* path) {
     std::ifstream in(path);
@@ -64,7 +77,8 @@ int main(int argc, char** argv) {
     // Lines are short and written with one O_APPEND write each: a kill never tears one.
     const int log = ::open(argv[4], O_WRONLY | O_CREAT | O_APPEND, 0644);
     for (std::uint64_t n = count_lines(argv[4]); n < k; ++n) {
-        const auto id = d.post(crash_event{n, "posted before a crash or not"});
+        const auto id = d.post(crash_event{n, "posted before a crash or not"},
+                               {{"traceparent", traceparent_of(n)}});
         if (!id) {
             std::cerr << "post " << n << " refused: " << id.error().message() << "\n";
             return 1;

@@ -1,5 +1,6 @@
 // The receiver of the crash test, as a process of its own so that it outlives the poster it
-// is killed with: answers every request after a delay and logs each webhook-id it answers.
+// is killed with: answers every request after a delay and logs the webhook-id (and the
+// traceparent, when there is one) of each request it answers.
 // Usage: spool_crash_receiver PORT_FILE ID_LOG DELAY_MS   (runs until SIGTERM)
 
 #include "support/test_receiver.hpp"
@@ -31,7 +32,12 @@ int main(int argc, char** argv) {
         webhook::test::behaviour::delay(std::chrono::milliseconds(std::stoi(argv[3]))));
     // Logged before the answer leaves: whatever the poster saw delivered is in the log.
     receiver.set_handler([log](const webhook::test::recorded_request& r, webhook::test::response&) {
-        const std::string line = r.header("webhook-id").value_or("<none>") + "\n";
+        // "id", or "id traceparent" for a traced request (the Redis and PostgreSQL
+        // multi-process tests read the first form).
+        std::string line = r.header("webhook-id").value_or("<none>");
+        if (const auto trace = r.header("traceparent"))
+            line.append(" ").append(*trace);
+        line += "\n";
         if (::write(log, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
             std::abort(); // a lost line would be a false "lost event"
     });

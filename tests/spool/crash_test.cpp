@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -36,6 +37,7 @@ void wait_for_lines(const fs::path& p, std::size_t n, child& c) {
 
 struct figures {
     std::size_t posted = 0, kills = 0, lost = 0, duplicates = 0, received = 0;
+    std::size_t trace_broken = 0; // deliveries whose traceparent is not their event's trace
 };
 
 figures run_seed(unsigned seed) {
@@ -80,12 +82,26 @@ figures run_seed(unsigned seed) {
     BOOST_TEST(receiver.wait(10s) == 0);
 
     std::map<std::string, std::size_t> seen;
-    for (const auto& id : lines_of(received_log))
+    std::map<std::string, std::vector<std::string>> traces; // id -> traceparents received
+    for (const auto& line : lines_of(received_log)) {
+        const std::string id = line.substr(0, line.find(' '));
         ++seen[id];
+        traces[id].push_back(line.substr(line.find(' ') + 1));
+    }
     for (const auto& line : lines_of(posted_log)) {
         ++f.posted;
-        if (seen.count(line.substr(0, line.find(' '))) == 0)
+        const std::string id = line.substr(0, line.find(' '));
+        if (seen.count(id) == 0)
             ++f.lost;
+        // Its trace, whichever run sent it (replayed from the spool after a kill or not): the
+        // trace id it was posted with, and a span of the sender's as the parent.
+        char trace_id[33];
+        std::snprintf(trace_id, sizeof trace_id, "%032llx",
+                      std::stoull(line.substr(line.find(' ') + 1)) + 1);
+        for (const auto& parent : traces[id])
+            if (parent.size() != 55 || parent.substr(3, 32) != trace_id ||
+                parent.substr(36, 16) == "00f067aa0ba902b7" || parent.substr(53) != "01")
+                ++f.trace_broken;
     }
     for (const auto& [id, n] : seen) {
         f.received += n;
@@ -114,6 +130,7 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_moments_loses_no_event_whose_post_succeed
                                    << ", lost " << f.lost << ", duplicates " << f.duplicates
                                    << ", requests received " << f.received);
         BOOST_TEST(f.lost == 0u);
+        BOOST_TEST(f.trace_broken == 0u);
         BOOST_TEST(f.posted == 400u); // each number is logged once, by the run that posted it
         total.posted += f.posted;
         total.kills += f.kills;

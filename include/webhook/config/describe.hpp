@@ -40,9 +40,9 @@ BOOST_DESCRIBE_STRUCT(circuit_breaker_options, (), (failures, cool_down))
 BOOST_DESCRIBE_STRUCT(endpoint, (),
                       (url, method, data_format, data_location, authentication, headers, signing,
                        user_agent, timeouts, retry, tls, proxy, destinations, hosts, max_in_flight,
-                       ordered, adaptive_concurrency, queue, rate_limit, batch, compression, max_body_size,
-                       max_response_body, insecure_allow_credentials_over_http, circuit_breaker,
-                       max_event_age))
+                       ordered, adaptive_concurrency, queue, rate_limit, batch, compression,
+                       max_body_size, max_response_body, insecure_allow_credentials_over_http,
+                       circuit_breaker, max_event_age))
 
 } // namespace webhook
 

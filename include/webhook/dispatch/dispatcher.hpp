@@ -2,8 +2,10 @@
 #define WEBHOOK_DISPATCH_DISPATCHER_HPP
 
 #include <webhook/config/endpoint.hpp>
+#include <webhook/dispatch/attempt_record.hpp>
 #include <webhook/dispatch/delivery.hpp>
 #include <webhook/json.hpp>
+#include <webhook/observe/trace_context.hpp>
 #include <webhook/spool/spool.hpp>
 #include <webhook/transport/beast_transport.hpp>
 #include <webhook/transport/transport.hpp>
@@ -19,6 +21,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <ranges>
 #include <span>
 #include <string>
@@ -29,6 +32,8 @@
 #include <vector>
 
 namespace webhook {
+
+class metrics_registry;
 
 /** Settings of a dispatcher that are not part of the endpoint's configuration. */
 struct dispatcher_options {
@@ -54,6 +59,22 @@ struct dispatcher_options {
     /** Where posted events that fail for good (refused, gone, retries exhausted, expired) are
         written, with their last status and error, for `requeue` later. Empty: none kept. */
     any_spool dead_letters;
+    /** The endpoint's name in attempt records and metrics (their `endpoint` label). Empty:
+        the URL, its query written as `?***`. Unique among the dispatchers of one registry. */
+    std::string name;
+    /** Called after every attempt, with what was sent, what came back and where the time
+        went (see `attempt_record`; `to_json_line` writes it for logs), on the dispatcher's
+        executor (keep it short). */
+    std::function<void(const attempt_record&)> on_attempt;
+    /** The trace context of the caller, asked once per event on the thread that posts or
+        sends it, for events that do not bring their own `traceparent` header (e.g. from
+        OpenTelemetry's current span). Empty, or returning none: not traced. */
+    std::function<std::optional<trace_context>()> current_trace;
+    /** Where the dispatcher's metrics go (see docs/observability.md): attempts by status
+        class, attempt latency and end-to-end delay histograms, events by outcome, and the
+        queue, in-flight, spool, circuit and concurrency gauges, labelled with `name`. Its
+        series are removed when the dispatcher is destroyed. Empty: none. */
+    std::shared_ptr<metrics_registry> metrics;
 };
 
 /** One header of one event, e.g. `{"X-Event-Type", "incident.updated"}`: a name and a value,
@@ -66,6 +87,9 @@ using header_view = std::pair<std::string_view, std::string_view>;
     signature's and authentication's headers, ...) nor the endpoint's `headers` set, and a value
     must hold no control character but tab; else the event is refused with
     `error::invalid_header_name`, `error::invalid_header_value` or `error::reserved_header`.
+    A `traceparent` (with its `tracestate`) is the event's W3C trace context: checked
+    (`error::invalid_traceparent`, `error::invalid_tracestate`), kept with the event in a spool,
+    and sent on every attempt with a new span id as its parent id.
     Events with different headers never share a batch. Holds its own copy of the names and
     values, so it may be kept in a variable and outlive what it was made from. */
 class event_headers {

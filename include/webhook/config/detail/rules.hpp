@@ -251,8 +251,8 @@ inline void check_value(config_checker& c, const std::string& path,
     if (adaptive.initial < 1)
         c.problem(path + ".initial", "must be at least 1");
     else if (adaptive.enabled && adaptive.initial > c.e.max_in_flight)
-        c.problem(path + ".initial", "must not exceed max_in_flight (" +
-                                         std::to_string(c.e.max_in_flight) + ")");
+        c.problem(path + ".initial",
+                  "must not exceed max_in_flight (" + std::to_string(c.e.max_in_flight) + ")");
 }
 
 inline void check_value(config_checker& c, const std::string& path,

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 
 namespace webhook::detail {
 
@@ -57,6 +58,10 @@ struct adaptive_limit_options {
     double rtt_tolerance = 0.1;
     /// ... plus this many standard errors of the window's mean (noise is not growth).
     double rtt_noise_scale = 3.0;
+    /// After back-pressure, the limit it came at is tried again only after this many windows
+    /// (it grows freely below it): a receiver that rejects above K is probed above K once in
+    /// this many windows, not once in every few. 0: at once.
+    std::size_t probe_interval = 32;
 };
 
 /** An adaptive concurrency limit for one endpoint: additive increase, multiplicative decrease
@@ -65,12 +70,16 @@ struct adaptive_limit_options {
     It does no I/O and never reads the clock: every call that needs the time is given `now`.
 
     Time is cut into windows as long as the mean RTT; a window closes at the first counted
-    result after its end, and the limit then changes once:
+    result after its end, or at the first back-pressure if it did not begin with a decrease (a
+    receiver that rejects at once would otherwise see a window's worth of rejected requests
+    before the limit moves), and the limit then changes once:
     - back-pressure in the window: times `back_pressure_decrease`;
     - else the window's mean RTT above the unloaded RTT (tolerance and noise allowed): times
       `rtt_decrease`;
     - else, if the limit was reached in the window (demand) and a success was measured: plus
-      one, up to `ceiling`.
+      one, up to `ceiling`; but not up to the limit of the last back-pressure before
+      `probe_interval` windows have passed since (a receiver that rejects above K would
+      otherwise be probed with K + 1 every few windows, each probe a rejected request).
 
     Unlike Vector's, growth is measured against the unloaded RTT, not a moving average (which
     follows the latency up as the limit climbs, to the ceiling on a receiver slower under
@@ -141,7 +150,10 @@ public:
         }
         if (!have_mean_)
             first_rtt_ = rtt; // times the windows until a success gives a mean
-        if (now < window_end_)
+        // Back-pressure cuts a window short, unless the window began with a decrease: a
+        // receiver that rejects at once would otherwise take a window's worth of rejections.
+        const bool cut_short = outcome == adaptive_outcome::back_pressure && !began_decreased_;
+        if (now < window_end_ && !cut_short)
             return adaptive_decision::none;
         return close_window(now);
     }
@@ -176,6 +188,10 @@ private:
     std::size_t limit_ = 1;
     // The current window; RTTs in clock ticks.
     time_point window_end_ = time_point::min(); // the first counted result closes it
+    bool began_decreased_ = false;              // the current window began with a decrease
+    // The limit at the last back-pressure (none yet: max) and the windows closed since.
+    std::size_t pressured_at_ = std::numeric_limits<std::size_t>::max();
+    std::size_t windows_since_pressure_ = 0;
     double sum_ = 0;
     double squares_ = 0;
     std::size_t samples_ = 0;
@@ -203,11 +219,13 @@ private:
             last_ = decrease(o_.back_pressure_decrease, adaptive_decision::decreased_back_pressure);
         else if (samples_ != 0 && have_base_ && grew(current))
             last_ = decrease(o_.rtt_decrease, adaptive_decision::decreased_rtt);
-        else if (samples_ != 0 && demand_ && limit_ < o_.ceiling)
+        else if (samples_ != 0 && demand_ && limit_ < o_.ceiling && may_probe())
             last_ = increase();
         else
             last_ = adaptive_decision::held;
-        if (limit_ < before) {
+        note_pressure(before);
+        began_decreased_ = limit_ < before;
+        if (began_decreased_) {
             decreased_ = true;
             last_decrease_ = now;
         }
@@ -221,6 +239,21 @@ private:
         samples_ = 0;
         back_pressure_ = demand_ = false;
         return last_;
+    }
+
+    /// Whether an increase may reach the limit of the last back-pressure.
+    bool may_probe() const noexcept {
+        return limit_ + 1 < pressured_at_ || windows_since_pressure_ >= o_.probe_interval;
+    }
+
+    /// Remembers the limit back-pressure came at, and counts the windows since.
+    void note_pressure(std::size_t before) noexcept {
+        if (back_pressure_) {
+            pressured_at_ = before;
+            windows_since_pressure_ = 0;
+        } else if (windows_since_pressure_ < std::numeric_limits<std::size_t>::max()) {
+            ++windows_since_pressure_;
+        }
     }
 
     /// Above the unloaded RTT by the tolerance and by the noise a mean of this many has.

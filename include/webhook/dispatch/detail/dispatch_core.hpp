@@ -7,20 +7,24 @@
 #include <webhook/config/detail/url_template.hpp>
 #include <webhook/config/endpoint.hpp>
 #include <webhook/config/retry.hpp>
+#include <webhook/dispatch/attempt_record.hpp>
 #include <webhook/dispatch/delivery.hpp>
 #include <webhook/dispatch/detail/adaptive_limit.hpp>
 #include <webhook/dispatch/detail/attempt_machine.hpp>
 #include <webhook/dispatch/detail/circuit_breaker.hpp>
 #include <webhook/dispatch/detail/completion.hpp>
+#include <webhook/dispatch/detail/dispatch_metrics.hpp>
 #include <webhook/dispatch/detail/event_text.hpp>
 #include <webhook/dispatch/detail/gzip.hpp>
 #include <webhook/dispatch/detail/retry_after.hpp>
 #include <webhook/dispatch/detail/ring_queue.hpp>
 #include <webhook/dispatch/detail/token_bucket.hpp>
+#include <webhook/observe/trace_context.hpp>
 #include <webhook/signing/signing.hpp>
 #include <webhook/spool.hpp>
 #include <webhook/transport/detail/replace_field.hpp>
 #include <webhook/transport/request.hpp>
+#include <webhook/transport/timing.hpp>
 #include <webhook/transport/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -105,6 +109,13 @@ public:
 
     /// Starts delivering what the spool kept from an earlier run. Once, after construction.
     void start() {
+        if (options_.metrics)
+            metrics_ = std::make_unique<dispatch_metrics>(
+                options_.metrics, name_,
+                [weak = this->weak_from_this()](metric_writer& w, const metric_labels& labels) {
+                    if (const auto self = weak.lock())
+                        write_dispatcher_gauges(w, labels, self->counters());
+                });
         if (shared_) {
             // Woken by a spool that hears of records appended elsewhere (a PostgreSQL
             // NOTIFY on commit), besides the polling.
@@ -209,9 +220,12 @@ private:
         int last_status = 0;
         bool limited = false; // its attempt counts in `sending_` (adaptive concurrency)
         bool busy = false;
-        bool circuit_wait = false;    // waiting for the circuit breaker to let it go
-        std::string event_headers;    // the event's own headers that `request` carries
-        std::uint64_t generation = 0; // changes when abandoned: late completions are ignored
+        bool circuit_wait = false;          // waiting for the circuit breaker to let it go
+        std::string event_headers;          // the event's own headers that `request` carries
+        std::optional<trace_context> trace; // the events' trace context, if they have one
+        span_id_text span{};                // the span of the attempt in flight
+        transport_timing timing;            // what the transport measured of that attempt
+        std::uint64_t generation = 0;       // changes when abandoned: late completions are ignored
     };
 
     /** The token that requests carry when the authentication needs one
@@ -353,9 +367,15 @@ private:
     /// Signs (each attempt anew: its timestamp is when it is sent) and sends `s`'s request.
     void send_attempt(slot& s, std::uint64_t generation);
 
-    /// Sends `request` through the transport; `done(ec, response)` runs on the strand.
+    /** Sends `request` through the transport; `done(ec, response)` runs on the strand. With
+        `timing`, a transport that can (`timed_transport`) fills it in. */
     template <class Handler>
-    void send_request(const origin& where, const http_request& request, Handler done);
+    void send_request(const origin& where, const http_request& request, Handler done,
+                      transport_timing* timing = nullptr);
+
+    /** Tells `on_attempt` and the metrics of the attempt `a` of `s` that just ended. On the
+        strand, outside the lock. */
+    void observe_attempt(const slot& s, const attempt& a, time_point accepted);
 
     /// Sends the request that obtains the token: one at a time. On the strand.
     void fetch_token();
@@ -388,11 +408,22 @@ private:
         counted in `reporting_` under it, so that `flush` returns only after they are out. */
     void report(outcome_list& outcomes);
 
+    /// The endpoint's name in attempt records and metrics, and its URL with the query hidden.
+    static std::string redacted_url(std::string_view url) {
+        const std::size_t query = url.find('?');
+        return query == std::string_view::npos ? std::string(url)
+                                               : std::string(url.substr(0, query)) + "?***";
+    }
+
     strand_type strand_;
     const bool one_thread_;
     const endpoint config_;
     const dispatcher_options options_;
     const url_template url_;
+    const std::string url_text_ = redacted_url(config_.url);
+    const std::string name_ = options_.name.empty() ? url_text_ : options_.name;
+    std::unique_ptr<dispatch_metrics> metrics_;        // with `options_.metrics`, from `start` on
+    std::mt19937_64 span_rng_{std::random_device{}()}; // span ids, on the strand
     std::shared_ptr<Transport> transport_;
     std::optional<boost::asio::thread_pool> blocking_pool_;
     std::vector<std::unique_ptr<slot>> slots_;

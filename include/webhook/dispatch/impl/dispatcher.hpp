@@ -42,10 +42,15 @@ inline url_template parse_url_template(const endpoint& e) {
 }
 
 /** Writes `headers` as `name: value\r\n` lines into `out`, each checked as the endpoint's
-    own headers are (see `event_headers`). */
+    own headers are (see `event_headers`); a `traceparent` and `tracestate` as a W3C trace
+    context. Without a `traceparent`, the one `current_trace` returns, if any. */
 inline boost::system::error_code
-write_event_headers(const endpoint& e, const event_headers& headers, std::string& out) {
+write_event_headers(const endpoint& e, const event_headers& headers,
+                    const std::function<std::optional<trace_context>()>& current_trace,
+                    std::string& out) {
     out.clear();
+    const event_headers::field* parent = nullptr;
+    const event_headers::field* state = nullptr;
     for (const auto& field : headers.fields()) {
         const std::string_view name = field.first, value = field.second;
         if (const auto ec = check_header(name, value))
@@ -54,7 +59,28 @@ write_event_headers(const endpoint& e, const event_headers& headers, std::string
             std::any_of(e.headers.begin(), e.headers.end(),
                         [&](const header_field& h) { return iequals(h.name, name); }))
             return error::reserved_header;
-        out.append(name).append(": ").append(value).append("\r\n");
+        if (iequals(name, "traceparent"))
+            parent = &field;
+        else if (iequals(name, "tracestate"))
+            state = &field;
+        else
+            out.append(name).append(": ").append(value).append("\r\n");
+    }
+    std::optional<trace_context> trace;
+    if (parent) {
+        auto parsed = trace_context::parse(parent->second, state ? state->second : "");
+        if (!parsed)
+            return parsed.error();
+        trace = std::move(*parsed);
+    } else if (state) {
+        return error::invalid_tracestate; // a tracestate belongs to a traceparent
+    } else if (current_trace) {
+        trace = current_trace();
+    }
+    if (trace) { // written as version 00, the one this library speaks
+        out.append("traceparent: ").append(trace->traceparent()).append("\r\n");
+        if (!trace->tracestate().empty())
+            out.append("tracestate: ").append(trace->tracestate()).append("\r\n");
     }
     return {};
 }
@@ -68,7 +94,7 @@ struct prepared_event {
 template <class Event>
 boost::system::error_code
 prepare_serializable(const Event& event, const event_headers& headers, const url_template& url,
-                     const endpoint& e, const json::write_options& options, prepared_event& out);
+                     const endpoint& e, const dispatcher_options& options, prepared_event& out);
 
 /** Writes what an event needs before it is accepted: its request target (when the URL has
     placeholders), its JSON (without the data location, which is added per request) and its
@@ -76,7 +102,7 @@ prepare_serializable(const Event& event, const event_headers& headers, const url
 template <class Event>
 boost::system::error_code prepare(const Event& event, const event_headers& headers,
                                   const url_template& url, const endpoint& e,
-                                  const json::write_options& options, prepared_event& out) {
+                                  const dispatcher_options& options, prepared_event& out) {
     // One readable error for an event type the JSON API cannot write, instead of a page of
     // errors from everything that uses it below.
     if constexpr (!json::require_serializable<Event>()) {
@@ -89,10 +115,10 @@ boost::system::error_code prepare(const Event& event, const event_headers& heade
 template <class Event>
 boost::system::error_code
 prepare_serializable(const Event& event, const event_headers& headers, const url_template& url,
-                     const endpoint& e, const json::write_options& options, prepared_event& out) {
+                     const endpoint& e, const dispatcher_options& options, prepared_event& out) {
     out.payload.clear();
     out.target.clear();
-    if (const auto ec = write_event_headers(e, headers, out.headers))
+    if (const auto ec = write_event_headers(e, headers, options.current_trace, out.headers))
         return ec;
     if (url.has_placeholders()) {
         // expand_target looks every placeholder up itself: no separate check<Event>() per event.
@@ -102,7 +128,7 @@ prepare_serializable(const Event& event, const event_headers& headers, const url
                        : ec;
     }
     boost::system::error_code ec;
-    json::write(out.payload, event, data_path{}, options, ec);
+    json::write(out.payload, event, data_path{}, options.json, ec);
     return ec;
 }
 
@@ -202,8 +228,8 @@ auto basic_dispatcher<Transport, Timer>::async_send(const Event& event, event_he
     // Prepared now, so that the event need not outlive the call (a deferred operation
     // starts later).
     detail::prepared_event prepared;
-    const auto ec = detail::prepare(event, headers, core_->url(), core_->config(),
-                                    core_->options().json, prepared);
+    const auto ec =
+        detail::prepare(event, headers, core_->url(), core_->config(), core_->options(), prepared);
     return boost::asio::async_initiate<CompletionToken, void(delivery)>(
         [](auto handler, std::shared_ptr<detail::dispatch_core<Transport, Timer>> core,
            boost::system::error_code refused, detail::prepared_event prepared) {
@@ -253,7 +279,7 @@ basic_dispatcher<Transport, Timer>::post_into(const Event& event, const event_he
     // Per-thread buffers: after the first events, preparing one allocates nothing.
     thread_local detail::prepared_event prepared;
     if (const auto ec = detail::prepare(event, headers, core_->url(), core_->config(),
-                                        core_->options().json, prepared)) {
+                                        core_->options(), prepared)) {
         core_->count_rejected();
         return ec;
     }

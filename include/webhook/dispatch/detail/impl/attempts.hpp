@@ -119,38 +119,53 @@ auto dispatch_core<Transport, Timer>::carry_out(slot& s, std::uint64_t generatio
 template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::send_attempt(slot& s, std::uint64_t generation) -> void {
     s.attempt_start = clock::now();
+    if (s.trace) { // each attempt a child span of the caller's
+        s.span = make_span_id(span_rng_());
+        replace_field(s.request, "traceparent", s.trace->child_traceparent(s.span));
+    }
     if (signer_.enabled())
         signer_.sign(s.request, s.events.front().id.view(),
                      std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count(),
                      s.request.body(), sign_buffers_);
-    send_request(url_.origin(), s.request,
-                 [self = this->shared_from_this(), &s, generation](boost::system::error_code ec,
-                                                                   http_response response) {
-                     self->on_response(s, generation, ec, std::move(response));
-                 });
+    send_request(
+        url_.origin(), s.request,
+        [self = this->shared_from_this(), &s, generation](boost::system::error_code ec,
+                                                          http_response response) {
+            self->on_response(s, generation, ec, std::move(response));
+        },
+        &s.timing);
 }
 
 template <class Transport, class Timer>
 template <class Handler>
 auto dispatch_core<Transport, Timer>::send_request(const origin& where, const http_request& request,
-                                                   Handler done) -> void {
+                                                   Handler done, transport_timing* timing) -> void {
     if constexpr (async_transport<Transport>) {
         // With one thread, its context's executor serializes as well as the strand does,
         // and more cheaply: a strand of an any_io_executor allocates on every hand-off.
+        const auto send = [&](auto&& handler) {
+            if constexpr (timed_async_transport<Transport>)
+                if (timing)
+                    return transport_->async_send(where, request, *timing,
+                                                  std::forward<decltype(handler)>(handler));
+            transport_->async_send(where, request, std::forward<decltype(handler)>(handler));
+        };
         if (one_thread_)
-            transport_->async_send(
-                where, request,
-                boost::asio::bind_executor(strand_.get_inner_executor(), std::move(done)));
+            send(boost::asio::bind_executor(strand_.get_inner_executor(), std::move(done)));
         else
-            transport_->async_send(where, request,
-                                   boost::asio::bind_executor(strand_, std::move(done)));
+            send(boost::asio::bind_executor(strand_, std::move(done)));
     } else {
         boost::asio::post(
-            *blocking_pool_, [this, &where, &request, done = std::move(done)]() mutable {
+            *blocking_pool_, [this, &where, &request, timing, done = std::move(done)]() mutable {
                 boost::system::error_code ec;
-                http_response response = transport_->send(where, request, ec);
+                http_response response;
+                if constexpr (timed_blocking_transport<Transport>)
+                    response = timing ? transport_->send(where, request, *timing, ec)
+                                      : transport_->send(where, request, ec);
+                else
+                    response = transport_->send(where, request, ec);
                 boost::asio::post(strand_, [done = std::move(done), ec,
                                             response = std::move(response)]() mutable {
                     done(ec, std::move(response));
@@ -211,6 +226,7 @@ auto dispatch_core<Transport, Timer>::on_response(slot& s, std::uint64_t generat
             answer.retry_after = parse_retry_after(it->value(), std::chrono::system_clock::now());
     action next;
     waiter_list ready;
+    time_point accepted{};
     {
         std::lock_guard lock(mutex_);
         if (s.limited) {
@@ -229,10 +245,52 @@ auto dispatch_core<Transport, Timer>::on_response(slot& s, std::uint64_t generat
             ++counters_.retried_attempts;
         }
         s.attempts.push_back(std::move(a));
+        accepted = s.progress.accepted;
         prepare_locked(s, generation, next, now);
     }
+    if (options_.on_attempt || metrics_)
+        observe_attempt(s, s.attempts.back(), accepted);
+    s.timing = {}; // a failed token request is an attempt the transport did not time
     carry_out(s, generation, next);
     resume(ready);
+}
+
+template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::observe_attempt(const slot& s, const attempt& a,
+                                                      time_point accepted) -> void {
+    if (metrics_)
+        metrics_->attempt(a.status, a.error, a.elapsed);
+    if (!options_.on_attempt)
+        return;
+    attempt_record r;
+    r.endpoint = name_;
+    r.id = s.events.front().id;
+    r.events = s.events.size();
+    r.number = s.attempts.size();
+    r.method = config_.method;
+    r.url = url_text_;
+    r.status = a.status;
+    r.error = a.error;
+    r.total = a.elapsed;
+    r.started = std::chrono::system_clock::now() -
+                std::chrono::duration_cast<std::chrono::system_clock::duration>(a.elapsed);
+    r.queue_wait = std::chrono::duration_cast<std::chrono::nanoseconds>(s.attempt_start - accepted);
+    if (s.timing.reported) {
+        r.timed = true;
+        r.reused = s.timing.reused;
+        r.resolve = s.timing.resolve;
+        r.connect = s.timing.connect;
+        r.tls = s.timing.tls;
+        r.first_byte = s.timing.first_byte;
+        r.bytes_sent = s.timing.bytes_sent;
+    }
+    if (s.trace) {
+        r.trace_id = s.trace->trace_id();
+        r.span_id = std::string_view(s.span.data(), s.span.size());
+    }
+    if (a.retry_delay > std::chrono::milliseconds{0})
+        r.retry_delay = a.retry_delay;
+    options_.on_attempt(r);
 }
 
 } // namespace webhook::detail

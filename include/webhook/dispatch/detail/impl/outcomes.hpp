@@ -106,7 +106,11 @@ template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::report(outcome_list& outcomes) -> void {
     if (outcomes.empty())
         return;
+    const auto now = clock::now();
     for (auto& o : outcomes) {
+        if (metrics_ && o.outcome.status != delivery_status::rejected)
+            metrics_->settled(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(now - o.event.accepted));
         if (options_.spool || options_.dead_letters)
             settle_in_spools(o.event, o.outcome);
         if (o.event.done)

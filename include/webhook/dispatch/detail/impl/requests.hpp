@@ -149,9 +149,14 @@ auto dispatch_core<Transport, Timer>::begin(slot& s) -> void {
         for_each_header_line(s.event_headers, [&](std::string_view name, std::string_view) {
             s.request.erase(name);
         });
+        s.trace.reset();
         for_each_header_line(first.headers, [&](std::string_view name, std::string_view value) {
-            if (!check_header(name, value)) // read back from a spool: checked once more
-                s.request.insert(name, value);
+            if (check_header(name, value)) // read back from a spool: checked once more
+                return;
+            s.request.insert(name, value);
+            if (iequals(name, "traceparent"))
+                if (auto trace = trace_context::parse(value))
+                    s.trace = std::move(*trace);
         });
         s.event_headers.assign(first.headers);
     }

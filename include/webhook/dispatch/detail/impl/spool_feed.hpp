@@ -104,6 +104,8 @@ auto dispatch_core<Transport, Timer>::settle_in_spools(const pending& ev, const 
         // restart: never acknowledged without its dead letter.
         if (!options_.dead_letters.append(letter))
             return;
+        if (metrics_)
+            metrics_->dead_letter();
     }
     if (ev.sequence)
         options_.spool.ack(*ev.sequence); // a lost ack only means a duplicate later
