@@ -20,8 +20,19 @@
 // - At start-up, the request the dispatcher builds is captured through a transport that answers
 //   204 without a network: its body must be byte for byte http_common.hpp's payload
 //   (`--print-payload` prints that captured body).
+// - Built with WEBHOOK_BENCH_OBSERVED (the target dispatch_webhook_client_observed, client
+//   `webhook_dispatcher_observed`), the dispatcher fills a metrics registry
+//   (`dispatcher_options::metrics`), which a thread writes in the text format every second as
+//   a scrape would: the cost of the metrics (benchmarks/run_observe_cost.sh).
 
 #include <webhook/dispatcher.hpp>
+#ifdef WEBHOOK_BENCH_OBSERVED
+#include <webhook/observe/metrics.hpp>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#endif
 
 #include "http_common.hpp"
 #include "json_count_allocations.hpp"
@@ -92,7 +103,11 @@ struct window {
 // (stderr). Returns false on any error or when nothing was delivered.
 bool run(const h::options& o, int connections) {
     h::run_result result;
+#ifdef WEBHOOK_BENCH_OBSERVED
+    result.client = "webhook_dispatcher_observed";
+#else
     result.client = "webhook_dispatcher";
+#endif
     result.connections = connections;
     result.latency_ns.reserve(4'000'000);
 
@@ -142,6 +157,20 @@ bool run(const h::options& o, int connections) {
     bool producer_counting = false;
     webhook::dispatcher_counters counters;
     bool flushed = false;
+#ifdef WEBHOOK_BENCH_OBSERVED
+    auto registry = std::make_shared<webhook::metrics_registry>();
+    options.name = "bench";
+    options.metrics = registry;
+    std::atomic<bool> scraping{true};
+    std::size_t scraped_bytes = 0;
+    std::thread scraper([&] { // as Prometheus would: the whole text, every second
+        for (int tick = 0; scraping.load(); ++tick) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            if (tick % 20 == 19)
+                scraped_bytes = registry->prometheus_text().size();
+        }
+    });
+#endif
     {
         webhook::dispatcher d(make_endpoint(o, connections), std::move(options));
         const auto begin = h::clock_type::now();
@@ -167,6 +196,14 @@ bool run(const h::options& o, int connections) {
         flushed = d.flush(std::chrono::seconds(10));
         counters = d.counters();
     }
+#ifdef WEBHOOK_BENCH_OBSERVED
+    scraping = false;
+    scraper.join();
+    if (scraped_bytes == 0 && o.seconds >= 1) {
+        std::fprintf(stderr, "webhook_dispatcher_observed: no metrics were written\n");
+        return false;
+    }
+#endif
 
     result.errors = settled_errors + refused;
     bool ok = true;
