@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 // Adaptive concurrency end to end: the public dispatcher over the built-in transport against
@@ -100,6 +101,28 @@ void report(const char* what, const run_result& r) {
                             << r.counts.connections);
 }
 
+// Delivers the same events to a receiver of capacity 4 at 10 ms with a fixed limit of 32 and
+// with the adaptive one, and returns both runs, checked for what both must hold.
+template <class Receiver>
+std::pair<run_result, run_result> fixed_and_adaptive(std::size_t events) {
+    run_result fixed, adaptive;
+    {
+        Receiver r(4, 10ms);
+        fixed = deliver(r, endpoint_for(r, 32, false), events);
+        report("fixed 32", fixed);
+    }
+    {
+        Receiver r(4, 10ms);
+        adaptive = deliver(r, endpoint_for(r, 32, true), events);
+        report("adaptive", adaptive);
+    }
+    BOOST_TEST(fixed.flushed);
+    BOOST_TEST(adaptive.flushed);
+    BOOST_TEST(adaptive.delivered == events);
+    BOOST_TEST(adaptive.counts.successes == events);
+    return {fixed, adaptive};
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(adaptive_concurrency)
@@ -108,21 +131,7 @@ BOOST_AUTO_TEST_SUITE(adaptive_concurrency)
 // settles around K, probing above it now and then.
 BOOST_AUTO_TEST_CASE(a_capacity_receiver_sees_far_fewer_503s_than_with_a_fixed_limit) {
     constexpr std::size_t events = 200;
-    run_result fixed, adaptive;
-    {
-        capacity_receiver r(4, 10ms);
-        fixed = deliver(r, endpoint_for(r, 32, false), events);
-        report("fixed 32", fixed);
-    }
-    {
-        capacity_receiver r(4, 10ms);
-        adaptive = deliver(r, endpoint_for(r, 32, true), events);
-        report("adaptive", adaptive);
-    }
-    BOOST_TEST(fixed.flushed);
-    BOOST_TEST(adaptive.flushed);
-    BOOST_TEST(adaptive.delivered == events);
-    BOOST_TEST(adaptive.counts.successes == events);
+    const auto [fixed, adaptive] = fixed_and_adaptive<capacity_receiver>(events);
     BOOST_TEST(adaptive.counts.max_concurrency <= 4u); // the receiver's own bound
     // The fixed limit's 503s are what the test compares with: there must be plenty.
     BOOST_TEST(fixed.counts.rejected >= events / 2);
@@ -133,21 +142,7 @@ BOOST_AUTO_TEST_CASE(a_capacity_receiver_sees_far_fewer_503s_than_with_a_fixed_l
 // The same with resets for 503s: a reset counts as back-pressure, and each costs a connection.
 BOOST_AUTO_TEST_CASE(a_resetting_receiver_sees_far_fewer_resets_than_with_a_fixed_limit) {
     constexpr std::size_t events = 200;
-    run_result fixed, adaptive;
-    {
-        reset_receiver r(4, 10ms);
-        fixed = deliver(r, endpoint_for(r, 32, false), events);
-        report("fixed 32", fixed);
-    }
-    {
-        reset_receiver r(4, 10ms);
-        adaptive = deliver(r, endpoint_for(r, 32, true), events);
-        report("adaptive", adaptive);
-    }
-    BOOST_TEST(fixed.flushed);
-    BOOST_TEST(adaptive.flushed);
-    BOOST_TEST(adaptive.delivered == events);
-    BOOST_TEST(adaptive.counts.successes == events);
+    const auto [fixed, adaptive] = fixed_and_adaptive<reset_receiver>(events);
     BOOST_TEST(fixed.counts.resets >= events / 2);
     BOOST_TEST(adaptive.counts.resets * 4 <= fixed.counts.resets);
     BOOST_TEST(adaptive.counts.resets <= events / 4);
