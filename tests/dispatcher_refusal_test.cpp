@@ -13,6 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/describe.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 
 #include <array>
 #include <atomic>
@@ -185,6 +187,40 @@ BOOST_AUTO_TEST_CASE(an_event_that_fits_no_placeholder_is_rejected_through_every
         config.url = "https://receiver.test/api/{ticket}";
         test_dispatcher d{config};
         BOOST_TEST(refusal_through(e, d, inc001) == webhook::error::url_placeholder_mismatch,
+                   name(e));
+        BOOST_TEST(d.counters().rejected == 1u, name(e));
+    }
+}
+
+// A JSON document (not a described struct) goes under the data location like any event, and
+// fits a URL without placeholders only: with one, `bind` says so and every entry point refuses.
+BOOST_AUTO_TEST_CASE(a_json_document_is_sent_or_refused_alike_through_every_entry_point) {
+    const boost::json::value document =
+        boost::json::parse(R"({"id":"INC001","priority":2,"state":"new"})");
+    for (const entry e : every_entry) {
+        test_dispatcher d{make_endpoint()};
+        d.transport().log().set_default(step::ok());
+        d.bind<boost::json::value>();
+        BOOST_TEST(!refusal_through(e, d, document), name(e));
+        BOOST_TEST(d.flush(10s), name(e));
+        const auto sent = d.transport().log().requests();
+        BOOST_TEST_REQUIRE(sent.size() == 1u, name(e));
+        BOOST_TEST(sent[0].request.body() == inc001_body, name(e));
+        BOOST_TEST(sent[0].request.target() == "/api/hook?x=1", name(e));
+    }
+    for (const entry e : every_entry) {
+        auto config = make_endpoint();
+        config.url = "https://receiver.test/api/{ticket}";
+        test_dispatcher d{config};
+        try {
+            d.bind<boost::json::value>();
+            BOOST_ERROR("bind accepted a placeholder that a JSON document cannot fill");
+        } catch (const webhook::config_error& error) {
+            BOOST_TEST(std::string(error.what()).find("{ticket} needs an event type described") !=
+                           std::string::npos,
+                       error.what());
+        }
+        BOOST_TEST(refusal_through(e, d, document) == webhook::error::url_placeholder_mismatch,
                    name(e));
         BOOST_TEST(d.counters().rejected == 1u, name(e));
     }

@@ -455,6 +455,21 @@ BOOST_FIXTURE_TEST_CASE(send_refuses_an_event_file_that_is_not_json, spools) {
                r.err);
 }
 
+BOOST_FIXTURE_TEST_CASE(send_refuses_a_url_with_placeholders_and_sends_nothing, spools) {
+    webhook::test::test_receiver receiver;
+    const auto endpoint =
+        write("endpoint.json", R"({"url": ")" + receiver.url("/api/incidents/{id}") + R"("})");
+    const auto event = write("event.json", R"({"id": "INC001"})");
+    const auto r = run({"send", "--endpoint", endpoint.string(), "--event", event.string()});
+    BOOST_TEST(r.code == 1);
+    BOOST_TEST(r.out == "");
+    BOOST_TEST(r.err == "webhookctl send: " + endpoint.string() +
+                            ": the url has placeholders, which a JSON file cannot fill: give a "
+                            "url without them\n",
+               r.err);
+    BOOST_TEST(receiver.request_count() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(webhookctl_metrics)

@@ -5,15 +5,11 @@
 #include <webhook/dispatcher.hpp>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <chrono>
-#include <cstdint>
 #include <fstream>
-#include <future>
 #include <iostream>
 #include <iterator>
-#include <random>
 #include <string>
 
 namespace webhookctl {
@@ -48,25 +44,12 @@ int send_command(const arguments& args) {
     if (ec)
         throw failure(event_path + ": not a JSON document: " + ec.message());
 
-    // `send` takes described structs only (its URL template needs their members), so the
-    // document goes in as the library's own pre-serialized events do: a record handed to
-    // `requeue`, whose outcome arrives at `on_outcome`. The dispatcher adds the data location,
-    // signing, authentication and retries as for any event.
-    std::promise<webhook::delivery> outcome;
-    webhook::dispatcher_options options;
-    options.on_outcome = [&outcome](const webhook::delivery& d) { outcome.set_value(d); };
-    webhook::dispatcher d{e, options};
-    webhook::spool_record record;
-    std::random_device random;
-    const auto now = std::chrono::system_clock::now();
-    record.id = webhook::event_id(now, std::uint64_t{random()} << 32 | random(),
-                                  std::uint64_t{random()} << 32 | random());
-    record.endpoint = e.url;
-    record.created = now;
-    record.payload = boost::json::serialize(event);
-    if (const auto accepted = d.requeue(record); !accepted)
-        throw failure("the event was refused: " + accepted.error().message());
-    const webhook::delivery r = outcome.get_future().get();
+    // The document is an event like any other: the dispatcher adds the data location, signing,
+    // authentication and retries, and `send` waits until it settles.
+    webhook::dispatcher d{e};
+    const webhook::delivery r = d.send(event);
+    if (r.status == webhook::delivery_status::rejected)
+        throw failure("the event was refused: " + r.error.message());
 
     std::cout << r << '\n';
     for (std::size_t i = 0; i < r.attempts.size(); ++i) {

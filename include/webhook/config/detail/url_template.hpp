@@ -137,7 +137,8 @@ public:
 
     /** Checks that every placeholder names a described member of `Event` whose type can go in
         a URL: a string (`std::string`, `std::string_view`, `const char*`, ...), `char`, an
-        integer, `bool`, or a described enum (written by its wire name).
+        integer, `bool`, or a described enum (written by its wire name). An event type without
+        described members (a `boost::json::value`, a map) fits a URL without placeholders only.
 
         @returns nothing when `expand_target<Event>` will succeed for every event (except for
                  an enum value without a name), else a message such as
@@ -171,6 +172,15 @@ public:
                                             std::string* why = nullptr) const;
 
 private:
+    static constexpr const char* no_members_message =
+        " needs an event type described with BOOST_DESCRIBE_STRUCT to take its value from";
+
+    template <class Event>
+    std::optional<std::string> check_described() const;
+    template <class Event, class Fail>
+    boost::system::error_code expand_described(const Event& ev, std::string& out,
+                                               const Fail& fail) const;
+
     bool literal_parts_match() const;
 
     struct placeholder {
@@ -444,8 +454,18 @@ std::size_t url_template::member_index(std::string_view name) noexcept {
 
 template <class Event>
 std::optional<std::string> url_template::check() const {
-    static_assert(boost::describe::has_describe_members<Event>::value,
-                  "url_template: the event type must be described with BOOST_DESCRIBE_STRUCT");
+    if constexpr (!boost::describe::has_describe_members<Event>::value) {
+        // A JSON document, a map, ...: it has no members a placeholder could name.
+        if (placeholders_.empty())
+            return std::nullopt;
+        return placeholder_for_message(placeholders_.front().name) + no_members_message;
+    } else {
+        return check_described<Event>();
+    }
+}
+
+template <class Event>
+std::optional<std::string> url_template::check_described() const {
     static_assert(json::detail::check_wire_names<Event>());
     constexpr auto supported = url_value_table(json::detail::members_of<Event>{});
     for (const placeholder& p : placeholders_) {
@@ -462,16 +482,28 @@ std::optional<std::string> url_template::check() const {
 template <class Event>
 boost::system::error_code url_template::expand_target(const Event& ev, std::string& out,
                                                       std::string* why) const {
-    static_assert(boost::describe::has_describe_members<Event>::value,
-                  "url_template: the event type must be described with BOOST_DESCRIBE_STRUCT");
-    static_assert(json::detail::check_wire_names<Event>());
-    using members = json::detail::members_of<Event>;
-    constexpr std::size_t count = boost::mp11::mp_size<members>::value;
     const auto fail = [&](boost::system::error_code ec, const placeholder& p, const char* what) {
         if (why)
             *why = placeholder_for_message(p.name) + what;
         return ec;
     };
+    if constexpr (!boost::describe::has_describe_members<Event>::value) {
+        if (!placeholders_.empty())
+            return fail(make_error_code(boost::system::errc::invalid_argument),
+                        placeholders_.front(), no_members_message);
+        out.append(target_);
+        return {};
+    } else {
+        return expand_described(ev, out, fail);
+    }
+}
+
+template <class Event, class Fail>
+boost::system::error_code url_template::expand_described(const Event& ev, std::string& out,
+                                                         const Fail& fail) const {
+    static_assert(json::detail::check_wire_names<Event>());
+    using members = json::detail::members_of<Event>;
+    constexpr std::size_t count = boost::mp11::mp_size<members>::value;
     dot_segment_scan scan(out, out.size());
     const auto dot_segment = [&] {
         const placeholder& p = placeholders_[scan.placeholder()];
