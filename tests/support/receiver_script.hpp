@@ -76,6 +76,7 @@ struct behaviour {
     std::chrono::milliseconds pause{0}; // waited (on an asio timer) before acting
     std::size_t body_size = 0;
     std::string bytes{}; // kind::raw
+    std::string early{}; // sent as soon as the request is read, before the pause
 
     static behaviour respond(unsigned status, std::string body = {}, header_list headers = {}) {
         behaviour b;
@@ -100,6 +101,14 @@ struct behaviour {
     static behaviour raw(std::string bytes) {
         behaviour b = of(kind::raw);
         b.bytes = std::move(bytes);
+        return b;
+    }
+
+    /// This behaviour, with `bytes` sent as soon as the request is read, before any pause
+    /// (say, an interim 100 Continue long before the final response).
+    behaviour preceded_by(std::string bytes) const {
+        behaviour b = *this;
+        b.early = std::move(bytes);
         return b;
     }
 

@@ -242,6 +242,12 @@ private:
             record.client_cert_subject = c.client_subject;
 
             const behaviour b = take_behaviour(record);
+            if (!b.early.empty()) {
+                auto [ec, n] = co_await boost::asio::async_write(
+                    c.stream, boost::asio::buffer(b.early), detail::use_tuple);
+                if (ec || c.stopped)
+                    co_return;
+            }
             if (b.pause.count() > 0) {
                 c.timer.expires_after(b.pause);
                 co_await c.timer.async_wait(detail::use_tuple);

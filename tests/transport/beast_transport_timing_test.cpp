@@ -135,6 +135,19 @@ BOOST_AUTO_TEST_CASE(first_byte_includes_the_time_the_receiver_takes_to_answer) 
     BOOST_TEST(x.timing.first_byte <= total);
 }
 
+BOOST_AUTO_TEST_CASE(first_byte_is_the_final_response_not_an_interim_one) {
+    test_receiver receiver;
+    webhook::beast_transport transport(fast_timeouts());
+    receiver.push(
+        behaviour::delay(50ms, 201, "final").preceded_by("HTTP/1.1 100 Continue\r\n\r\n"));
+    const auto x = timed_post(transport, receiver.url("/hook"));
+    BOOST_TEST_REQUIRE(!x.ec, x.ec.message());
+    BOOST_TEST(x.response.result_int() == 201u);
+    BOOST_TEST(x.response.body() == "final");
+    // The 100 Continue came at once; the first byte is the final answer's, 50 ms later.
+    BOOST_TEST(x.timing.first_byte >= 50ms);
+}
+
 BOOST_AUTO_TEST_CASE(large_bodies_are_counted_exactly_when_written_in_several_steps) {
     // Larger than a loopback socket's buffer: the first write takes part of it, the rest waits.
     const std::string body(8u << 20, 'b');
