@@ -4,6 +4,7 @@
 #include "tools/run_tool.hpp"
 
 #include "support/test_receiver.hpp"
+#include "tools/sample_records.hpp"
 
 #include <webhook/file_spool.hpp>
 
@@ -20,36 +21,11 @@
 namespace {
 
 namespace fs = std::filesystem;
+using webhook::test::at;
+using webhook::test::letter;
+using webhook::test::record;
 using webhook::test::tool_result;
 using namespace std::chrono_literals;
-
-webhook::event_id id(const char* text) {
-    return webhook::event_id::parse(text).value();
-}
-
-std::chrono::system_clock::time_point at(std::chrono::milliseconds since_noon) {
-    return std::chrono::sys_days{std::chrono::year{2025} / 3 / 1} + 12h + since_noon;
-}
-
-webhook::spool_record record(const char* event_id, std::chrono::milliseconds created,
-                             std::string payload, std::string headers = {}) {
-    webhook::spool_record r;
-    r.id = id(event_id);
-    r.endpoint = "https://hooks.example.com/orders";
-    r.created = at(created);
-    r.payload = std::move(payload);
-    r.headers = std::move(headers);
-    return r;
-}
-
-webhook::spool_record letter(const char* event_id, std::chrono::milliseconds created,
-                             std::string payload, int status, std::string error) {
-    webhook::spool_record r = record(event_id, created, std::move(payload));
-    r.target = "/orders/refunds";
-    r.last_status = status;
-    r.last_error = std::move(error);
-    return r;
-}
 
 /// A temporary directory with a delivery spool ("outbox") and dead letters ("dead"), both
 /// closed again (the CLI needs their locks), and a way to run webhookctl.
