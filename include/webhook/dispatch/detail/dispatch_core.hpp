@@ -4,6 +4,7 @@
 #include <webhook/auth/authenticator.hpp>
 #include <webhook/auth/detail/token_cache.hpp>
 #include <webhook/config/circuit.hpp>
+#include <webhook/config/detail/text.hpp>
 #include <webhook/config/detail/url_template.hpp>
 #include <webhook/config/endpoint.hpp>
 #include <webhook/config/retry.hpp>
@@ -408,19 +409,12 @@ private:
         counted in `reporting_` under it, so that `flush` returns only after they are out. */
     void report(outcome_list& outcomes);
 
-    /// The endpoint's name in attempt records and metrics, and its URL with the query hidden.
-    static std::string redacted_url(std::string_view url) {
-        const std::size_t query = url.find('?');
-        return query == std::string_view::npos ? std::string(url)
-                                               : std::string(url.substr(0, query)) + "?***";
-    }
-
     strand_type strand_;
     const bool one_thread_;
     const endpoint config_;
     const dispatcher_options options_;
     const url_template url_;
-    const std::string url_text_ = redacted_url(config_.url);
+    const std::string url_text_ = redact_url(config_.url); // query and user info hidden
     const std::string name_ = options_.name.empty() ? url_text_ : options_.name;
     std::unique_ptr<dispatch_metrics> metrics_;        // with `options_.metrics`, from `start` on
     std::mt19937_64 span_rng_{std::random_device{}()}; // span ids, on the strand

@@ -106,7 +106,7 @@ template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::report(outcome_list& outcomes) -> void {
     if (outcomes.empty())
         return;
-    const auto now = clock::now();
+    const auto now = metrics_ ? clock::now() : time_point{}; // for the delay histogram
     for (auto& o : outcomes) {
         if (metrics_ && o.outcome.status != delivery_status::rejected)
             metrics_->settled(
