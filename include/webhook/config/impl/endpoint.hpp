@@ -73,7 +73,11 @@ inline std::vector<config_problem> validate(const endpoint& e) {
     return std::move(checker.problems);
 }
 
-inline endpoint load_endpoint(std::string_view json_text) {
+namespace detail {
+
+/// Parses a configuration document (comments and trailing commas allowed).
+/// @throws config_error naming the position of a syntax error, never the text there.
+inline boost::json::value parse_config_document(std::string_view json_text) {
     boost::json::parse_options options;
     // Operators annotate configuration files; comments and trailing commas cost nothing.
     options.allow_comments = true;
@@ -87,12 +91,15 @@ inline endpoint load_endpoint(std::string_view json_text) {
         throw config_error(
             {config_problem{"", "invalid JSON at " + detail::text_position(json_text, consumed) +
                                     ": " + ec.message()}});
+    return parser.release();
+}
 
-    const boost::json::value root = parser.release();
-    if (!root.is_object()) // nothing else to say: every key would be missing
-        throw config_error({config_problem{"", "the configuration must be a JSON object"}});
+/** Reads an endpoint from `root` (an object) into `e` and returns every problem (reading and
+    validation), in the order the operator reads the document: by the position of the
+    top-level key, a missing key (`url: is required`) last. */
+inline std::vector<config_problem> read_endpoint_document(const boost::json::value& root,
+                                                          endpoint& e) {
     detail::config_reader loader;
-    endpoint e;
     detail::read_endpoint(loader, root, e);
     const std::size_t loaded = loader.problems.size();
     for (config_problem& p : validate(e)) {
@@ -103,14 +110,9 @@ inline endpoint load_endpoint(std::string_view json_text) {
                          [&](const config_problem& q) { return q.path == p.path; }))
             loader.problems.push_back(std::move(p));
     }
-    if (loader.problems.empty())
-        return e;
-    // In the order the operator reads the file: by the position of the top-level key, and a
-    // missing key (`url: is required`) last.
-    const boost::json::object& keys = root.get_object();
     const auto position = [&](const config_problem& p) {
         std::size_t i = 0;
-        for (const auto& member : keys) {
+        for (const auto& member : root.get_object()) {
             // As the path writes the key: `retry`, or `["odd key"]`.
             const std::string top = detail::config_reader::key_path("", member.key());
             if (p.path.starts_with(top) && (p.path.size() == top.size() ||
@@ -124,10 +126,26 @@ inline endpoint load_endpoint(std::string_view json_text) {
                      [&](const config_problem& a, const config_problem& b) {
                          return position(a) < position(b);
                      });
-    throw config_error(std::move(loader.problems));
+    return std::move(loader.problems);
 }
 
-inline endpoint load_endpoint_file(const std::string& path) {
+} // namespace detail
+
+inline endpoint load_endpoint(std::string_view json_text) {
+    const boost::json::value root = detail::parse_config_document(json_text);
+    if (!root.is_object()) // nothing else to say: every key would be missing
+        throw config_error({config_problem{"", "the configuration must be a JSON object"}});
+    endpoint e;
+    auto problems = detail::read_endpoint_document(root, e);
+    if (!problems.empty())
+        throw config_error(std::move(problems));
+    return e;
+}
+
+namespace detail {
+
+/// The text of the configuration file at `path`. @throws config_error naming the path.
+inline std::string read_config_file(const std::string& path) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
     std::string text;
     int failure = f ? 0 : errno;
@@ -144,7 +162,13 @@ inline endpoint load_endpoint_file(const std::string& path) {
         throw config_error({config_problem{"", "cannot read configuration file " +
                                                    detail::quote_for_message(path) + ": " +
                                                    std::generic_category().message(failure)}});
-    return load_endpoint(text);
+    return text;
+}
+
+} // namespace detail
+
+inline endpoint load_endpoint_file(const std::string& path) {
+    return load_endpoint(detail::read_config_file(path));
 }
 
 inline beast_transport_options transport_options(const endpoint& e) {
