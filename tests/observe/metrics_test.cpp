@@ -331,6 +331,23 @@ sent_total{endpoint="b",status="2xx"} 2
                std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(held_series_go_with_the_last_hold_of_their_label) {
+    auto r = std::make_unique<metrics_registry>();
+    auto first = r->hold("endpoint", "a");
+    auto& sent = r->counter("sent_total", "", {{"endpoint", "a"}});
+    sent.inc();
+    auto second = r->hold("endpoint", "a"); // a successor of the same name shares the series
+    first.reset();
+    sent.inc(); // still valid: the second hold keeps it
+    BOOST_TEST(r->prometheus_text() == "# TYPE sent_total counter\nsent_total{endpoint=\"a\"} 2\n");
+    auto other = r->hold("endpoint", "b");
+    r->counter("sent_total", "", {{"endpoint", "b"}}).inc();
+    second.reset();
+    BOOST_TEST(r->prometheus_text() == "# TYPE sent_total counter\nsent_total{endpoint=\"b\"} 1\n");
+    r.reset();
+    other.reset(); // after its registry: the state it removes from lives as long as the hold
+}
+
 BOOST_AUTO_TEST_CASE(a_destroyed_collection_stops_its_collector_even_after_its_registry) {
     auto r = std::make_unique<metrics_registry>();
     webhook::metrics_collection moved;

@@ -214,6 +214,13 @@ public:
         this once nothing uses them. */
     void remove(std::string_view label_name, std::string_view label_value);
 
+    /** Keeps the series labelled `label_name` = `label_value` until the last handle for that
+        label goes, which then removes them as `remove` does. Two users of one label (a
+        dispatcher and the one replacing it, for one endpoint name) share its series and
+        neither removes them under the other. */
+    [[nodiscard]] std::shared_ptr<const void> hold(std::string_view label_name,
+                                                   std::string_view label_value);
+
     /// The metrics in the Prometheus text format, version 0.0.4.
     std::string prometheus_text() const;
 

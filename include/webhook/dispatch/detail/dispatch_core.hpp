@@ -108,6 +108,14 @@ public:
             count_replay();
     }
 
+    /** Stops writing this dispatcher's gauges at scrapes: its dispatcher is gone, though this
+        core may live on a little for handlers still under way (and a successor of the same
+        name may write them now). */
+    void detach_metrics() noexcept {
+        if (metrics_)
+            metrics_->detach();
+    }
+
     /// Starts delivering what the spool kept from an earlier run. Once, after construction.
     void start() {
         if (options_.metrics)

@@ -29,6 +29,7 @@ public:
         : registry_(std::move(registry)), endpoint_(std::move(endpoint)) {
         if (!registry_)
             return;
+        held_ = registry_->hold("endpoint", endpoint_);
         const metric_labels labels{{"endpoint", endpoint_}};
         static constexpr std::array<const char*, 6> classes{"1xx", "2xx", "3xx",
                                                             "4xx", "5xx", "error"};
@@ -51,11 +52,10 @@ public:
     dispatch_metrics(const dispatch_metrics&) = delete;
     dispatch_metrics& operator=(const dispatch_metrics&) = delete;
 
-    ~dispatch_metrics() {
-        collection_.reset();
-        if (registry_)
-            registry_->remove("endpoint", endpoint_);
-    }
+    ~dispatch_metrics() { collection_.reset(); } // then `held_` goes: see there
+
+    /// Stops writing the gauges (the dispatcher is gone; a successor may write them now).
+    void detach() noexcept { collection_.reset(); }
 
     explicit operator bool() const noexcept { return registry_ != nullptr; }
 
@@ -79,6 +79,8 @@ public:
 
 private:
     std::shared_ptr<metrics_registry> registry_;
+    // Keeps this endpoint's series while this or a successor of the same name uses them.
+    std::shared_ptr<const void> held_;
     std::string endpoint_;
     std::array<metric_counter*, 6> attempts_{};
     metric_histogram* attempt_seconds_ = nullptr;

@@ -36,7 +36,31 @@ struct registry_state {
     family_names names;
     std::map<std::uint64_t, std::function<void(metric_writer&)>> collectors;
     std::uint64_t next_collector = 1;
+    /// Handles of `hold` by label name and value.
+    std::map<std::pair<std::string, std::string>, std::size_t, std::less<>> holds;
 };
+
+/// `metrics_registry::remove`, with the mutex held.
+inline void remove_series(registry_state& s, std::string_view label_name,
+                          std::string_view label_value) {
+    const auto matches = [&](const auto& series) {
+        return std::any_of(series.first.begin(), series.first.end(), [&](const auto& label) {
+            return label.first == label_name && label.second == label_value;
+        });
+    };
+    for (auto it = s.families.begin(); it != s.families.end();) {
+        auto& f = it->second;
+        std::erase_if(f.counters, matches);
+        std::erase_if(f.gauges, matches);
+        std::erase_if(f.histograms, matches);
+        if (f.empty()) {
+            s.names.release(it->first, f.type);
+            it = s.families.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
 
 [[noreturn]] inline void refuse_type(std::string_view name, metric_type had, metric_type wanted) {
     refuse_metric(name, "registered as a " + std::string(type_name(had)) + ", not a " +
@@ -232,24 +256,34 @@ metrics_registry::add_collector(std::function<void(metric_writer&)> collect) {
 }
 
 inline void metrics_registry::remove(std::string_view label_name, std::string_view label_value) {
-    const auto matches = [&](const auto& series) {
-        return std::any_of(series.first.begin(), series.first.end(), [&](const auto& label) {
-            return label.first == label_name && label.second == label_value;
-        });
-    };
     std::lock_guard lock(state_->mutex);
-    for (auto it = state_->families.begin(); it != state_->families.end();) {
-        auto& f = it->second;
-        std::erase_if(f.counters, matches);
-        std::erase_if(f.gauges, matches);
-        std::erase_if(f.histograms, matches);
-        if (f.empty()) {
-            state_->names.release(it->first, f.type);
-            it = state_->families.erase(it);
-        } else {
-            ++it;
-        }
+    detail::remove_series(*state_, label_name, label_value);
+}
+
+inline std::shared_ptr<const void> metrics_registry::hold(std::string_view label_name,
+                                                          std::string_view label_value) {
+    std::pair<std::string, std::string> key{label_name, label_value};
+    {
+        std::lock_guard lock(state_->mutex);
+        ++state_->holds[key];
     }
+    struct holder {
+        holder(std::shared_ptr<detail::registry_state> s, std::pair<std::string, std::string> k)
+            : state(std::move(s)), key(std::move(k)) {}
+        holder(const holder&) = delete;
+        holder& operator=(const holder&) = delete;
+        std::shared_ptr<detail::registry_state> state;
+        std::pair<std::string, std::string> key;
+        ~holder() {
+            std::lock_guard lock(state->mutex);
+            const auto it = state->holds.find(key);
+            if (--it->second == 0) {
+                state->holds.erase(it);
+                detail::remove_series(*state, key.first, key.second);
+            }
+        }
+    };
+    return std::make_shared<const holder>(state_, std::move(key));
 }
 
 inline std::string metrics_registry::prometheus_text() const {
