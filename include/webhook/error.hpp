@@ -106,6 +106,12 @@ enum class error {
     /// An event's `tracestate` is not a W3C Trace Context `tracestate` (at most 32
     /// comma-separated `key=value` members), or comes without a `traceparent`.
     invalid_tracestate,
+    /// A hub's endpoint is disabled (by its health rule or by the caller) and takes no events.
+    endpoint_disabled,
+    /// A hub already published an event with this idempotency key within its window.
+    duplicate_idempotency_key,
+    /// Another C++ type already uses this event type name and version in the hub.
+    event_type_conflict,
 };
 
 namespace detail {
@@ -209,6 +215,12 @@ public:
         case error::invalid_tracestate:
             return "tracestate is not a W3C Trace Context tracestate (at most 32 key=value "
                    "members), or has no traceparent";
+        case error::endpoint_disabled:
+            return "endpoint is disabled and takes no events until it is enabled";
+        case error::duplicate_idempotency_key:
+            return "an event with this idempotency key was already published within the window";
+        case error::event_type_conflict:
+            return "another type already has this event type name and version";
         }
         return "unknown webhook error";
     }

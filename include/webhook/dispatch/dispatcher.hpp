@@ -121,6 +121,9 @@ class dispatch_core;
 struct appender_ref;
 } // namespace detail
 
+template <class Transport, class Timer>
+class basic_hub;
+
 /** Delivers events to one endpoint: serializes each event under the endpoint's data location,
     sends it with the configured method, headers and authentication through `Transport`, and
     retries by the endpoint's policy until the event settles in exactly one outcome.
@@ -272,6 +275,9 @@ public:
     executor_type get_executor() const noexcept;
 
 private:
+    // A hub serializes an event once for all its endpoints: see `post_serialized`.
+    friend class basic_hub<Transport, Timer>;
+
     basic_dispatcher(std::unique_ptr<boost::asio::io_context> own,
                      boost::asio::any_io_executor executor, std::shared_ptr<Transport> transport,
                      endpoint ep, dispatcher_options options);
@@ -280,6 +286,12 @@ private:
     template <class Event>
     boost::system::result<event_id> post_into(const Event& event, const event_headers& headers,
                                               const detail::appender_ref* into);
+
+    /// `post` of an event whose JSON (without the data location, written with `json` options
+    /// equal to this dispatcher's) the caller wrote: only its target and headers are made here.
+    template <class Event>
+    boost::system::result<event_id> post_serialized(const Event& event, std::string_view payload,
+                                                    const event_headers& headers);
 
     std::unique_ptr<boost::asio::io_context> own_context_;
     std::shared_ptr<detail::dispatch_core<Transport, Timer>> core_;

@@ -112,11 +112,13 @@ boost::system::error_code prepare(const Event& event, const event_headers& heade
     }
 }
 
+/** Writes what an event needs per endpoint: its own header lines and, when the URL has
+    placeholders, its request target. Not its JSON (see `prepare_serializable`), which a hub
+    writes once for all its endpoints. */
 template <class Event>
-boost::system::error_code
-prepare_serializable(const Event& event, const event_headers& headers, const url_template& url,
-                     const endpoint& e, const dispatcher_options& options, prepared_event& out) {
-    out.payload.clear();
+boost::system::error_code prepare_request(const Event& event, const event_headers& headers,
+                                          const url_template& url, const endpoint& e,
+                                          const dispatcher_options& options, prepared_event& out) {
     out.target.clear();
     if (const auto ec = write_event_headers(e, headers, options.current_trace, out.headers))
         return ec;
@@ -127,6 +129,16 @@ prepare_serializable(const Event& event, const event_headers& headers, const url
                        ? make_error_code(error::url_placeholder_mismatch)
                        : ec;
     }
+    return {};
+}
+
+template <class Event>
+boost::system::error_code
+prepare_serializable(const Event& event, const event_headers& headers, const url_template& url,
+                     const endpoint& e, const dispatcher_options& options, prepared_event& out) {
+    out.payload.clear();
+    if (const auto ec = prepare_request(event, headers, url, e, options, out))
+        return ec;
     boost::system::error_code ec;
     json::write(out.payload, event, data_path{}, options.json, ec);
     return ec;
@@ -180,6 +192,7 @@ basic_dispatcher<Transport, Timer>::basic_dispatcher(std::unique_ptr<boost::asio
 template <class Transport, class Timer>
 basic_dispatcher<Transport, Timer>::~basic_dispatcher() {
     core_->shutdown(core_->options().shutdown_timeout);
+    core_->detach_metrics();
     if (own_context_) {
         // Let completions posted to the strand (to async_send callers) run, then stop.
         std::promise<void> drained;
@@ -285,6 +298,20 @@ basic_dispatcher<Transport, Timer>::post_into(const Event& event, const event_he
     }
     return into ? core_->accept_spooled(prepared.text(), nullptr, into)
                 : core_->accept_posted(prepared.text());
+}
+
+template <class Transport, class Timer>
+template <class Event>
+boost::system::result<event_id>
+basic_dispatcher<Transport, Timer>::post_serialized(const Event& event, std::string_view payload,
+                                                    const event_headers& headers) {
+    thread_local detail::prepared_event prepared;
+    if (const auto ec = detail::prepare_request(event, headers, core_->url(), core_->config(),
+                                                core_->options(), prepared)) {
+        core_->count_rejected();
+        return ec;
+    }
+    return core_->accept_posted({payload, prepared.target, prepared.headers});
 }
 
 template <class Transport, class Timer>
