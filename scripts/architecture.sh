@@ -22,6 +22,7 @@ concept_of() {
         auth/*) echo auth ;;
         dispatch/* | dispatcher.hpp | delivery.hpp) echo dispatch ;;
         observe/*) echo observe ;;
+        hub/* | hub.hpp) echo hub ;;
         error.hpp | version.hpp | secret.hpp | detail/*) echo core ;;
         *) echo unknown ;; # reported by `check`
     esac
@@ -39,7 +40,8 @@ declare -A allowed=(
     [signing]="core config transport"
     [auth]="core config transport json"
     [dispatch]="core json transport spool config signing auth observe"
-    [umbrella]="core json transport spool config signing auth dispatch observe"
+    [hub]="core json transport spool config signing auth dispatch observe"
+    [umbrella]="core json transport spool config signing auth dispatch observe hub"
 )
 
 # Includes that point the wrong way and are known, each as "<header> <included>" with its

@@ -18,7 +18,7 @@ out = pathlib.Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
 fence = re.compile(r"^```cpp[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
 # What only the global namespace allows, or what links other libraries.
-standalone = re.compile(r"^(namespace |template\s*<|#define )|redis_spool\.hpp|postgres_spool\.hpp", re.M)
+standalone = re.compile(r"^(namespace |template\s*<|#define |WEBHOOK_EVENT_TYPE)|redis_spool\.hpp|postgres_spool\.hpp", re.M)
 
 
 def write(target, code):
