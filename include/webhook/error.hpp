@@ -112,6 +112,8 @@ enum class error {
     duplicate_idempotency_key,
     /// Another C++ type already uses this event type name and version in the hub.
     event_type_conflict,
+    /// An idempotency key is longer than 255 bytes or holds a control character.
+    invalid_idempotency_key,
 };
 
 namespace detail {
@@ -221,6 +223,8 @@ public:
             return "an event with this idempotency key was already published within the window";
         case error::event_type_conflict:
             return "another type already has this event type name and version";
+        case error::invalid_idempotency_key:
+            return "idempotency key is longer than 255 bytes or holds a control character";
         }
         return "unknown webhook error";
     }

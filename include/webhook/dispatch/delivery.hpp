@@ -12,8 +12,15 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 
 namespace webhook {
+
+/** The event header that carries an event's ordering key: events with equal keys reach the
+    endpoint one at a time, in the order accepted, each settled (delivered or failed for good)
+    before the next is sent; events with different keys, or none, go in parallel. It is sent
+    with the request too. A hub sets it from the event type's key member. */
+inline constexpr std::string_view ordering_key_header = "webhook-ordering-key";
 
 /** How one event ended. Every accepted event ends in exactly one of these. */
 enum class delivery_status {

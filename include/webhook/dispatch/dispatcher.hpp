@@ -90,6 +90,8 @@ using header_view = std::pair<std::string_view, std::string_view>;
     A `traceparent` (with its `tracestate`) is the event's W3C trace context: checked
     (`error::invalid_traceparent`, `error::invalid_tracestate`), kept with the event in a spool,
     and sent on every attempt with a new span id as its parent id.
+    A `webhook-ordering-key` (`ordering_key_header`) is the event's ordering key: events with
+    the same key are delivered one at a time in the order accepted, different keys in parallel.
     Events with different headers never share a batch. Holds its own copy of the names and
     values, so it may be kept in a variable and outlive what it was made from. */
 class event_headers {

@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <memory>
+#include <vector>
 #include <string>
 
 using webhook::detail::ring_queue;
@@ -48,4 +49,24 @@ BOOST_AUTO_TEST_CASE(move_only_elements_are_released_when_popped) {
         q.pop_front();
     }
     BOOST_TEST(q.empty());
+}
+
+BOOST_AUTO_TEST_CASE(take_removes_from_the_middle_and_keeps_the_order_across_the_wrap) {
+    ring_queue<std::unique_ptr<int>> q;
+    for (int i = 0; i < 12; ++i) // the ring wraps: head moves past the middle first
+        q.push_back(std::make_unique<int>(i));
+    for (int i = 0; i < 10; ++i)
+        q.pop_front();
+    for (int i = 12; i < 20; ++i)
+        q.push_back(std::make_unique<int>(i));
+    BOOST_TEST(*q.take(3) == 13);
+    BOOST_TEST(*q.take(0) == 10);
+    BOOST_TEST(*q.take(q.size() - 1) == 19);
+    std::vector<int> rest;
+    while (!q.empty()) {
+        rest.push_back(*q.front());
+        q.pop_front();
+    }
+    BOOST_TEST(rest == (std::vector<int>{11, 12, 14, 15, 16, 17, 18}),
+               boost::test_tools::per_element());
 }

@@ -338,6 +338,8 @@ private:
     /** Moves the next request's events from the queue into `s`. False when a batch should
         wait for more events (its linger time has not passed). */
     bool take_batch(slot& s);
+    /// The first queued event that no busy slot holds the ordering key of (see `keyed_`).
+    std::size_t next_free_key() const;
 
     void arm_linger(time_point due);
 
@@ -452,6 +454,11 @@ private:
     std::size_t busy_slots_ = 0;
     std::size_t in_flight_ = 0; // events in busy slots
     bool linger_armed_ = false;
+    /** Some event had an ordering key (`webhook-ordering-key`): from then on a slot takes the
+        first queued event whose key no other slot holds, looking this far down the queue
+        (farther events wait, still in order). Without keys, the front, as always. */
+    bool keyed_ = false;
+    static constexpr std::size_t ordering_lookahead = 256;
     std::size_t reporting_ = 0;         // outcomes settled and not yet reported
     std::optional<token_source> token_; // when the authentication needs a token
     // Adaptive concurrency (when `config_.adaptive_concurrency.enabled` and not ordered):

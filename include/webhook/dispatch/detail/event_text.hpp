@@ -8,6 +8,7 @@
 
 #include <boost/system/result.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -44,6 +45,20 @@ void for_each_header_line(std::string_view lines, F&& f) {
             f(line.substr(0, colon), line.substr(colon + 2));
         lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 2);
     }
+}
+
+/// The ordering key among an event's header lines (`ordering_key_header`), or empty.
+inline std::string_view ordering_key_of(std::string_view header_lines) noexcept {
+    constexpr std::string_view name = ordering_key_header;
+    std::string_view key;
+    for_each_header_line(header_lines, [&](std::string_view n, std::string_view value) {
+        if (n.size() == name.size() &&
+            std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+                return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b;
+            }))
+            key = value;
+    });
+    return key;
 }
 
 /// The outcome of an event refused before it was accepted.

@@ -28,6 +28,19 @@ public:
         ++size_;
     }
 
+    /// Takes out the `i`-th element from the front; those behind it move up (O(size - i)).
+    T take(std::size_t i) {
+        T out = std::move(*slots_[(head_ + i) & mask()]);
+        for (std::size_t j = i; j + 1 < size_; ++j) {
+            auto& here = slots_[(head_ + j) & mask()];
+            here.reset();
+            here.emplace(std::move(*slots_[(head_ + j + 1) & mask()]));
+        }
+        slots_[(head_ + size_ - 1) & mask()].reset();
+        --size_;
+        return out;
+    }
+
     void pop_front() {
         slots_[head_].reset();
         head_ = (head_ + 1) & mask();

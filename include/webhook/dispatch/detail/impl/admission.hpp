@@ -179,6 +179,7 @@ auto dispatch_core<Transport, Timer>::enqueue(const event_text& text, completion
     p.payload.assign(text.payload);
     p.target.assign(text.target);
     p.headers.assign(text.headers);
+    keyed_ = keyed_ || !ordering_key_of(p.headers).empty();
     queue_.push_back(std::move(p));
     ++counters_.accepted;
     return id;

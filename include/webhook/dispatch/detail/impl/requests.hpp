@@ -65,8 +65,31 @@ auto dispatch_core<Transport, Timer>::pump() -> void {
 }
 
 template <class Transport, class Timer>
+auto dispatch_core<Transport, Timer>::next_free_key() const -> std::size_t {
+    const auto held = [&](std::string_view key) {
+        return std::any_of(slots_.begin(), slots_.end(), [&](const auto& s) {
+            return s->busy && !s->events.empty() &&
+                   ordering_key_of(s->events.front().headers) == key;
+        });
+    };
+    // Any earlier event with the same key would be free too, and taken first: per key, FIFO.
+    const std::size_t look = std::min(queue_.size(), ordering_lookahead);
+    for (std::size_t i = 0; i < look; ++i) {
+        const std::string_view key = ordering_key_of(queue_[i].headers);
+        if (key.empty() || !held(key))
+            return i;
+    }
+    return queue_.size();
+}
+
+template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::take_batch(slot& s) -> bool {
-    if (!queue_.front().done && batching()) {
+    // An event with an ordering key waits while another slot has one of that key.
+    if (const std::size_t i = keyed_ ? next_free_key() : 0; i != 0) {
+        if (i == queue_.size())
+            return false;
+        s.events.push_back(queue_.take(i)); // alone: the front is of another key
+    } else if (!queue_.front().done && batching()) {
         const std::size_t limit = batch_byte_limit();
         std::size_t count = 0, bytes = 1; // '[' and then a ',' or ']' per event
         bool full = false;

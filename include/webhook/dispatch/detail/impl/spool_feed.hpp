@@ -68,6 +68,7 @@ auto dispatch_core<Transport, Timer>::refill() -> void {
         p.payload.swap(r.payload); // the record's buffer goes back to the spool's reads
         p.target.swap(r.target);
         p.headers.swap(r.headers);
+        keyed_ = keyed_ || !ordering_key_of(p.headers).empty();
         queue_.push_back(std::move(p));
         if (!shared_) {
             next_read_ = r.sequence + 1;
