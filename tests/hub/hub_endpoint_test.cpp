@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <webhook/hub/detail/endpoint_health.hpp>
+#include <webhook/hub/detail/idempotency_journal.hpp>
 #include <webhook/hub/detail/idempotency_window.hpp>
 #include <webhook/hub/event_type.hpp>
 
@@ -13,6 +14,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <array>
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 // The hub's decisions without I/O: event type names, subscriptions, the endpoints document,
@@ -234,6 +237,59 @@ BOOST_AUTO_TEST_CASE(a_full_window_forgets_the_oldest_and_a_forgotten_key_comes_
     BOOST_TEST(!w.admit("c", at(4ms)));
     w.forget("c");
     BOOST_TEST(w.admit("c", at(5ms)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(idempotency_journal)
+
+using journal = webhook::detail::idempotency_journal;
+using system_time = std::chrono::system_clock::time_point;
+
+system_time unix_ms(std::int64_t ms) {
+    return system_time(std::chrono::milliseconds(ms));
+}
+
+std::string file_text(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+BOOST_AUTO_TEST_CASE(keys_outlive_a_reopen_until_their_window_ends) {
+    const std::string path = "hub_idempotency_journal_test.keys";
+    std::remove(path.c_str());
+    journal::live_keys live;
+    {
+        auto j = journal::open(path, unix_ms(1'000), live);
+        BOOST_REQUIRE(j);
+        BOOST_TEST(live.empty());
+        BOOST_TEST(!j->record("order-1", unix_ms(5'000)));
+        BOOST_TEST(!j->record("order 2", unix_ms(9'000))); // a space inside is fine
+        BOOST_TEST(!j->record("gone", unix_ms(9'000)));
+        BOOST_TEST(!j->forget("gone"));
+        BOOST_TEST(!j->record("old", unix_ms(1'500)));
+    }
+    BOOST_TEST(file_text(path) == "+5000 order-1\n+9000 order 2\n+9000 gone\n-gone\n+1500 old\n");
+    {
+        std::ofstream torn(path, std::ios::app);
+        torn << "+9999 tor"; // a crash in the middle of a line
+    }
+    auto j = journal::open(path, unix_ms(2'000), live);
+    BOOST_REQUIRE(j);
+    BOOST_TEST(live.size() == 2u);
+    BOOST_TEST((live.at("order-1") == unix_ms(5'000)));
+    BOOST_TEST((live.at("order 2") == unix_ms(9'000)));
+    // Rewritten with what is live only, in key order.
+    BOOST_TEST(file_text(path) == "+9000 order 2\n+5000 order-1\n");
+    BOOST_TEST(j->lines() == 2u);
+    std::remove(path.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(a_journal_that_cannot_be_opened_says_why) {
+    journal::live_keys live;
+    const auto j = journal::open("/nonexistent-dir/keys", unix_ms(0), live);
+    BOOST_REQUIRE(!j);
+    BOOST_TEST(j.error() == boost::system::errc::no_such_file_or_directory);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

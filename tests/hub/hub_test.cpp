@@ -11,6 +11,7 @@
 #include "support/test_receiver.hpp"
 
 #include <boost/describe.hpp>
+#include <boost/json/parse.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +21,8 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <numeric>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -46,6 +49,11 @@ struct reading {
     double value = 0;
 };
 BOOST_DESCRIBE_STRUCT(reading, (), (value))
+struct step { // ordered per workflow
+    std::string workflow;
+    int seq = 0;
+};
+BOOST_DESCRIBE_STRUCT(step, (), (workflow, seq))
 struct impostor { // a second type that claims incident.updated
     int x = 0;
 };
@@ -56,6 +64,7 @@ WEBHOOK_EVENT_TYPE(app::incident, "incident.updated");
 WEBHOOK_EVENT_TYPE(app::closed, "incident.closed");
 WEBHOOK_EVENT_TYPE(app::reading, "sensor.reading");
 WEBHOOK_EVENT_TYPE(app::impostor, "incident.updated");
+WEBHOOK_EVENT_TYPE_ORDERED(app::step, "workflow.step", workflow);
 
 namespace {
 
@@ -85,6 +94,10 @@ struct outcomes {
     bool wait_for(const std::string& endpoint, std::size_t n) {
         std::unique_lock lock(mutex);
         return changed.wait_for(lock, 20s, [&] { return by_endpoint[endpoint].size() >= n; });
+    }
+    bool wait_disabled(std::size_t n) {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, 20s, [&] { return disabled.size() >= n; });
     }
     std::vector<webhook::delivery> of(const std::string& endpoint) {
         std::lock_guard lock(mutex);
@@ -253,6 +266,41 @@ BOOST_AUTO_TEST_CASE(a_duplicate_idempotency_key_is_sent_nowhere) {
     BOOST_TEST(r.request_count() == 4u);
 }
 
+BOOST_AUTO_TEST_CASE(a_duplicate_is_refused_across_a_restart_with_an_idempotency_file) {
+    test_receiver r;
+    const std::string keys = "hub_test_idempotency.keys";
+    std::remove(keys.c_str());
+    webhook::hub_options options;
+    options.idempotency_file = keys;
+    {
+        webhook::hub hub(options);
+        hub.set(named("a", to(r)));
+        BOOST_REQUIRE(hub.publish(app::incident{"INC1", 1}, {.idempotency_key = "order-7"}));
+        BOOST_REQUIRE(hub.flush(10s));
+    } // the process restarts
+    webhook::hub hub(options);
+    hub.set(named("a", to(r)));
+    BOOST_TEST(hub.publish(app::incident{"INC1", 1}, {.idempotency_key = "order-7"}).error() ==
+               webhook::error::duplicate_idempotency_key);
+    BOOST_REQUIRE(hub.publish(app::incident{"INC1", 1}, {.idempotency_key = "order-8"}));
+    BOOST_TEST(hub.publish(app::incident{"INC1", 1}, {.idempotency_key = "bad\nkey"}).error() ==
+               webhook::error::invalid_idempotency_key);
+    BOOST_TEST(
+        hub.publish(app::incident{"INC1", 1}, {.idempotency_key = std::string(256, 'k')}).error() ==
+        webhook::error::invalid_idempotency_key);
+    BOOST_REQUIRE(hub.flush(10s));
+    BOOST_TEST(r.request_count() == 2u);
+    std::remove(keys.c_str());
+    webhook::hub_options unwritable;
+    unwritable.idempotency_file = "/nonexistent-dir/keys";
+    BOOST_CHECK_EXCEPTION(webhook::hub{unwritable}, boost::system::system_error,
+                          [](const boost::system::system_error& e) {
+                              return std::string(e.what()).find(
+                                         "hub idempotency file /nonexistent-dir/keys") !=
+                                     std::string::npos;
+                          });
+}
+
 BOOST_AUTO_TEST_CASE(an_event_that_cannot_be_serialized_is_refused_and_its_key_kept_free) {
     test_receiver r;
     webhook::hub hub;
@@ -324,8 +372,9 @@ BOOST_AUTO_TEST_CASE(failing_endpoint_is_disabled_its_failures_kept_and_enable_b
         BOOST_REQUIRE(hub.publish(app::incident{"INC" + std::to_string(i), 1}));
         BOOST_REQUIRE(seen.wait_for("failing", static_cast<std::size_t>(i) + 1));
     }
-    BOOST_TEST(!hub.enabled("failing"));
+    BOOST_TEST(!hub.enabled("failing")); // before its outcome was reported
     BOOST_TEST(hub.enabled("healthy"));
+    BOOST_REQUIRE(seen.wait_disabled(1)); // told just after
     {
         std::lock_guard lock(seen.mutex);
         BOOST_TEST(seen.disabled == std::vector<std::string>{"failing"});
@@ -476,6 +525,57 @@ BOOST_AUTO_TEST_CASE(a_subscription_change_keeps_the_dispatcher_and_metrics_name
         std::this_thread::sleep_for(1ms);
     BOOST_TEST(registry->prometheus_text().find(R"(endpoint="first")") == std::string::npos);
     BOOST_TEST(registry->prometheus_text().find(R"(endpoint="second")") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(ordering)
+
+BOOST_AUTO_TEST_CASE(per_key_order_holds_under_random_failures_and_keys_interleave) {
+    test_receiver r;
+    std::mutex mutex;
+    std::map<std::string, std::vector<int>> delivered; // per key, in the order answered 200
+    std::vector<std::string> keys_in_order;
+    std::minstd_rand random(20261206); // fixed seed: the same failures every run
+    r.set_handler(
+        [&](const webhook::test::recorded_request& request, webhook::test::response& reply) {
+            std::lock_guard lock(mutex);
+            if (random() % 10 < 3) { // 30% fail, and are retried
+                reply.status = 503;
+                return;
+            }
+            const auto body = boost::json::parse(request.body).as_object();
+            const std::string key(body.at("workflow").as_string());
+            BOOST_CHECK(request.header("webhook-ordering-key").value_or("") == key);
+            delivered[key].push_back(static_cast<int>(body.at("seq").as_int64()));
+            keys_in_order.push_back(key);
+        });
+    outcomes seen;
+    webhook::hub hub(seen.options());
+    auto e = to(r);
+    e.max_in_flight = 8;
+    e.retry =
+        webhook::retry_policy::fixed_schedule(std::vector<std::chrono::milliseconds>(30, 2ms));
+    hub.set(named("ordered", e));
+    constexpr int keys = 6, per_key = 40;
+    for (int seq = 0; seq < per_key; ++seq)
+        for (int k = 0; k < keys; ++k)
+            BOOST_REQUIRE(hub.publish(app::step{"wf" + std::to_string(k), seq}));
+    BOOST_REQUIRE(seen.wait_for("ordered", keys * per_key));
+    for (const auto& d : seen.of("ordered"))
+        BOOST_TEST(d.ok());
+    std::lock_guard lock(mutex);
+    BOOST_TEST(delivered.size() == std::size_t{keys});
+    for (const auto& [key, seqs] : delivered) {
+        std::vector<int> expected(per_key);
+        std::iota(expected.begin(), expected.end(), 0);
+        BOOST_TEST(seqs == expected, boost::test_tools::per_element()); // strictly ascending
+    }
+    // In parallel: the keys' deliveries interleave rather than one key after the other.
+    std::size_t switches = 0;
+    for (std::size_t i = 1; i < keys_in_order.size(); ++i)
+        switches += keys_in_order[i] != keys_in_order[i - 1];
+    BOOST_TEST(switches > std::size_t{keys * per_key / 2});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -20,12 +20,16 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace webhook {
 
-/** The event type of `T`: specialize with `static constexpr std::string_view name` and, when
-    not 1, `static constexpr std::uint32_t version`. Not defined for other types. */
+/** The event type of `T`: specialize with `static constexpr std::string_view name`; when not
+    1, `static constexpr std::uint32_t version`; and for events delivered in order per key,
+    `static constexpr auto ordering_key = &T::member` (a string or integer member: see
+    `WEBHOOK_EVENT_TYPE_ORDERED`). Not defined for other types. */
 template <class T>
 struct event_traits;
 
@@ -62,6 +66,33 @@ constexpr std::uint32_t event_version() {
     else
         return 1;
 }
+template <class T>
+constexpr bool has_ordering_key() {
+    if constexpr (requires { event_traits<T>::ordering_key; }) {
+        using pointer = std::remove_cv_t<decltype(event_traits<T>::ordering_key)>;
+        static_assert(std::is_member_object_pointer_v<pointer>,
+                      "webhook: event_traits<T>::ordering_key must be &T::member");
+        return true;
+    } else {
+        return false;
+    }
+}
+
+/** Writes the ordering key of `event` (its `event_traits` member) into `out`: a string as it
+    is, an integer in decimal. Checked at compile time: another member type is an error. */
+template <class T>
+void write_ordering_key(const T& event, std::string& out) {
+    const auto& key = event.*(event_traits<T>::ordering_key);
+    using key_type = std::remove_cvref_t<decltype(key)>;
+    if constexpr (std::is_convertible_v<const key_type&, std::string_view>) {
+        out.assign(std::string_view(key));
+    } else {
+        static_assert(std::is_integral_v<key_type> && !std::is_same_v<key_type, bool>,
+                      "webhook: an ordering key member is a string or an integer");
+        out = std::to_string(key);
+    }
+}
+
 // One address per type: how a hub tells two types with the same name apart.
 template <class T>
 inline constexpr char event_type_tag = 0;
@@ -106,6 +137,20 @@ struct event_types {
 /** Gives the described struct `Type` the event type `Name` (version 1); write it at global
     scope, with `Type` qualified. */
 #define WEBHOOK_EVENT_TYPE(Type, Name) WEBHOOK_EVENT_TYPE_VERSION(Type, Name, 1)
+
+/** `WEBHOOK_EVENT_TYPE` for events delivered in order per key: events with equal `Member`
+    (a string or integer member of `Type`) reach each endpoint one at a time, in the order
+    published; events with different keys go in parallel. An empty string key orders nothing. */
+#define WEBHOOK_EVENT_TYPE_ORDERED(Type, Name, Member)                                             \
+    template <>                                                                                    \
+    struct webhook::event_traits<Type> {                                                           \
+        static_assert(::webhook::event_type_name_problem(Name) == nullptr,                         \
+                      "WEBHOOK_EVENT_TYPE: invalid event type name " #Name " (see "                \
+                      "webhook::event_type_name_problem)");                                        \
+        static constexpr std::string_view name = Name;                                             \
+        static constexpr std::uint32_t version = 1;                                                \
+        static constexpr auto ordering_key = &Type::Member;                                        \
+    }
 
 /// `WEBHOOK_EVENT_TYPE` with a version other than 1 (two versions of a name are two types).
 #define WEBHOOK_EVENT_TYPE_VERSION(Type, Name, Version)                                            \

@@ -8,11 +8,13 @@
 
 #include <webhook/dispatch/dispatcher.hpp>
 #include <webhook/hub/detail/endpoint_health.hpp>
+#include <webhook/hub/detail/idempotency_journal.hpp>
 #include <webhook/hub/detail/idempotency_window.hpp>
 #include <webhook/hub/event_type.hpp>
 #include <webhook/hub/hub_endpoint.hpp>
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -43,6 +45,11 @@ struct hub_options {
     std::chrono::milliseconds idempotency_window{std::chrono::hours{24}};
     /// Keys kept at most (the oldest go first, shortening the window for them).
     std::size_t idempotency_capacity = 100'000;
+    /** Where the keys are kept so that a duplicate is refused across a restart too (a file
+        of its own; it is created if missing, and rewritten at start with the keys still in
+        their window). Written before `publish` sends anything; it survives the process, not
+        a power loss (no fsync per key). Empty: in memory only. */
+    std::filesystem::path idempotency_file;
     /// Serialization policies, for every endpoint.
     json::write_options json;
     /// Where every endpoint's metrics go, labelled with its name (see docs/observability.md).
@@ -65,7 +72,8 @@ struct hub_options {
 /// How one event is published.
 struct publish_options {
     /** A duplicate (the same key published within `hub_options::idempotency_window`) is
-        refused with `error::duplicate_idempotency_key` and sent nowhere. Empty: none. */
+        refused with `error::duplicate_idempotency_key` and sent nowhere. At most 255 bytes,
+        no control character (else `error::invalid_idempotency_key`). Empty: none. */
     std::string_view idempotency_key{};
     /// The channel the event belongs to (a tenant, a customer); empty: none.
     std::string_view channel{};
@@ -94,7 +102,8 @@ class basic_hub {
 public:
     using dispatcher_type = basic_dispatcher<Transport, Timer>;
 
-    /// A hub with its own I/O threads (`options.threads`).
+    /** A hub with its own I/O threads (`options.threads`).
+        @throws boost::system::system_error when `options.idempotency_file` cannot be opened. */
     explicit basic_hub(hub_options options = {});
     /// A hub whose endpoints run on `executor` (the caller runs its context).
     basic_hub(boost::asio::any_io_executor executor, hub_options options = {});
@@ -178,7 +187,10 @@ private:
     template <class Event>
     void publish_serialized(const Event& event, std::string_view payload,
                             const event_type_info& info, const publish_options& options,
-                            std::vector<endpoint_acceptance>& out);
+                            const event_headers& headers, std::vector<endpoint_acceptance>& out);
+    /// `options.headers`, with the event's ordering key when its type has one.
+    template <class Event>
+    static event_headers with_ordering_key(const Event& event, const publish_options& options);
     static void drain(const lane_ptr& old, std::chrono::milliseconds timeout);
     lane_ptr find(std::string_view name) const;
     boost::system::error_code register_type(const event_type_info& info);
@@ -199,6 +211,13 @@ private:
 
     std::mutex keys_mutex_;
     detail::idempotency_window<typename Timer::clock_type> keys_;
+    detail::idempotency_journal journal_; // with `idempotency_file`
+
+    /// Admits `key` (window and journal), or says why not.
+    boost::system::error_code admit_key(std::string_view key);
+    /// Gives `key` back: its publish was sent nowhere.
+    void forget_key(std::string_view key);
+    void open_journal();
 };
 
 /// The hub over the built-in HTTP/HTTPS transport.

@@ -35,6 +35,16 @@ public:
         return inserted;
     }
 
+    /** Records `key` as published before, leaving the window at `expiry` (a journal read at
+        start); call in order of `expiry`, before any `admit`. */
+    void restore(std::string_view key, typename clock::time_point expiry) {
+        if (capacity_ != 0 && order_.size() >= capacity_)
+            forget_oldest();
+        const auto [it, inserted] = keys_.emplace(key);
+        if (inserted)
+            order_.emplace_back(expiry, &*it);
+    }
+
     /// Forgets `key`, so that it may be published again (its publish was refused).
     void forget(std::string_view key) {
         if (const auto it = keys_.find(key); it != keys_.end()) {

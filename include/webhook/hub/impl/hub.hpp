@@ -69,6 +69,8 @@ basic_hub<Transport, Timer>::basic_hub(boost::asio::any_io_executor executor,
     : shared_(std::make_shared<shared_state>(shared_state{std::move(options)})),
       executor_(std::move(executor)), transport_(std::move(transport)),
       keys_(shared_->options.idempotency_window, shared_->options.idempotency_capacity) {
+    if (!shared_->options.idempotency_file.empty())
+        open_journal();
     if (!executor_) {
         own_context_ = std::make_unique<boost::asio::io_context>();
         executor_ = own_context_->get_executor();
@@ -287,11 +289,9 @@ basic_hub<Transport, Timer>::publish(const Event& event, const publish_options& 
         return ec;
     const bool keyed =
         !options.idempotency_key.empty() && shared_->options.idempotency_window.count() != 0;
-    if (keyed) {
-        std::lock_guard lock(keys_mutex_);
-        if (!keys_.admit(options.idempotency_key, Timer::clock_type::now()))
-            return error::duplicate_idempotency_key;
-    }
+    if (keyed)
+        if (const auto refused = admit_key(options.idempotency_key))
+            return refused;
     // Once for every endpoint: the data location is added per request, not here.
     thread_local std::string payload;
     payload.clear();
@@ -300,13 +300,12 @@ basic_hub<Transport, Timer>::publish(const Event& event, const publish_options& 
         json::write(payload, event, data_path{}, shared_->options.json, ec);
     std::vector<endpoint_acceptance> accepted;
     if (!ec)
-        publish_serialized(event, payload, info, options, accepted);
+        publish_serialized(event, payload, info, options, with_ordering_key(event, options),
+                           accepted);
     if (keyed &&
         (ec || std::none_of(accepted.begin(), accepted.end(),
-                            [](const endpoint_acceptance& a) { return a.id.has_value(); }))) {
-        std::lock_guard lock(keys_mutex_); // sent nowhere: the key may be used again
-        keys_.forget(options.idempotency_key);
-    }
+                            [](const endpoint_acceptance& a) { return a.id.has_value(); })))
+        forget_key(options.idempotency_key); // sent nowhere: the key may be used again
     if (ec)
         return ec;
     return accepted;
@@ -314,9 +313,27 @@ basic_hub<Transport, Timer>::publish(const Event& event, const publish_options& 
 
 template <class Transport, class Timer>
 template <class Event>
+event_headers basic_hub<Transport, Timer>::with_ordering_key(const Event& event,
+                                                             const publish_options& options) {
+    if constexpr (detail::has_ordering_key<Event>()) {
+        thread_local std::string key;
+        detail::write_ordering_key(event, key);
+        if (!key.empty()) {
+            const auto given = options.headers.fields();
+            std::vector<header_view> fields(given.begin(), given.end());
+            fields.emplace_back(ordering_key_header, key);
+            return event_headers(fields);
+        }
+    }
+    return options.headers;
+}
+
+template <class Transport, class Timer>
+template <class Event>
 void basic_hub<Transport, Timer>::publish_serialized(const Event& event, std::string_view payload,
                                                      const event_type_info& info,
                                                      const publish_options& options,
+                                                     const event_headers& headers,
                                                      std::vector<endpoint_acceptance>& out) {
     std::string_view one[] = {options.channel};
     const std::span<const std::string_view> channels =
@@ -334,8 +351,64 @@ void basic_hub<Transport, Timer>::publish_serialized(const Event& event, std::st
         if (!l->enabled)
             out.push_back({name, make_error_code(error::endpoint_disabled)});
         else
-            out.push_back({name, l->dispatcher->post_serialized(event, payload, options.headers)});
+            out.push_back({name, l->dispatcher->post_serialized(event, payload, headers)});
     }
+}
+
+template <class Transport, class Timer>
+void basic_hub<Transport, Timer>::open_journal() {
+    detail::idempotency_journal::live_keys live;
+    const auto system_now = std::chrono::system_clock::now();
+    auto opened =
+        detail::idempotency_journal::open(shared_->options.idempotency_file, system_now, live);
+    if (!opened)
+        throw boost::system::system_error(opened.error(),
+                                          "webhook: hub idempotency file " +
+                                              shared_->options.idempotency_file.string());
+    journal_ = std::move(*opened);
+    // In the window in the order they leave it, on the hub's clock.
+    std::vector<std::pair<std::chrono::system_clock::time_point, std::string_view>> by_expiry;
+    for (const auto& [key, expiry] : live)
+        by_expiry.emplace_back(expiry, key);
+    std::sort(by_expiry.begin(), by_expiry.end());
+    const auto now = Timer::clock_type::now();
+    for (const auto& [expiry, key] : by_expiry)
+        keys_.restore(key, now + std::chrono::duration_cast<typename Timer::clock_type::duration>(
+                                     expiry - system_now));
+}
+
+template <class Transport, class Timer>
+boost::system::error_code basic_hub<Transport, Timer>::admit_key(std::string_view key) {
+    if (key.size() > 255 || std::any_of(key.begin(), key.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        }))
+        return error::invalid_idempotency_key;
+    std::lock_guard lock(keys_mutex_);
+    if (!keys_.admit(key, Timer::clock_type::now()))
+        return error::duplicate_idempotency_key;
+    if (!journal_)
+        return {};
+    // Written before anything is sent: a restart after this refuses the key.
+    if (const auto ec = journal_.record(key, std::chrono::system_clock::now() +
+                                                 shared_->options.idempotency_window)) {
+        keys_.forget(key);
+        return ec;
+    }
+    if (journal_.lines() > 2 * keys_.size() + 10'000) { // mostly expired or given back: compact
+        detail::idempotency_journal::live_keys live;
+        if (auto reopened = detail::idempotency_journal::open(
+                shared_->options.idempotency_file, std::chrono::system_clock::now(), live))
+            journal_ = std::move(*reopened);
+    }
+    return {};
+}
+
+template <class Transport, class Timer>
+void basic_hub<Transport, Timer>::forget_key(std::string_view key) {
+    std::lock_guard lock(keys_mutex_);
+    keys_.forget(key);
+    if (journal_)
+        (void)journal_.forget(key); // should it fail, the key stays refused until its window ends
 }
 
 template <class Transport, class Timer>
