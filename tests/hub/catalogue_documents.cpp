@@ -4,6 +4,7 @@
 //   catalogue_documents <directory>
 
 #include <webhook/hub/catalogue.hpp>
+#include <webhook/hub/hub.hpp>
 
 #include "hub/catalogue_fixture.hpp"
 
@@ -62,7 +63,20 @@ int main(int argc, char** argv) {
         ->value()
         .as_object()["type"] = "password";
 
-    const bool ok = write(dir + "/asyncapi.json", asyncapi) &&
+    // The same through a hub, as a program gets them: its declared types, its endpoints (the
+    // fixture's, but the one whose URL carries credentials, which a hub refuses, without them).
+    webhook::hub hub;
+    hub.declare<catalogue_fixture::incident, catalogue_fixture::incident_v2,
+                catalogue_fixture::team_changed>();
+    for (auto e : endpoints) {
+        if (e.name == "pager")
+            e.config.url = "https://pager.example.com/in?k=query-SECRET";
+        hub.set({e.name, e.config, {e.event_types, {}}});
+    }
+
+    const bool ok = write(dir + "/hub-asyncapi.json", hub.asyncapi(info)) &&
+                    write(dir + "/hub-openapi.json", hub.openapi(info)) &&
+                    write(dir + "/asyncapi.json", asyncapi) &&
                     write(dir + "/openapi.json", openapi) &&
                     write(dir + "/broken-asyncapi-ref.json", asyncapi_ref) &&
                     write(dir + "/broken-asyncapi-member.json", asyncapi_member) &&

@@ -199,6 +199,21 @@ BOOST_AUTO_TEST_CASE(each_subscribed_endpoint_gets_its_own_request_id_and_outcom
     BOOST_TEST(reading->at(0).endpoint == "sensors");
     BOOST_REQUIRE(hub.flush(10s));
     BOOST_TEST(sensors.requests().at(0).body == R"({"value":21.5})");
+
+    // The catalogue: what the hub holds, as the catalogue's functions write it.
+    std::vector<webhook::catalogue_endpoint> shown;
+    for (const auto& name : hub.endpoints()) {
+        const auto c = *hub.endpoint_config(name);
+        shown.push_back({c.name, c.config, c.subscription.event_types});
+    }
+    const auto types = hub.event_types();
+    BOOST_TEST(hub.asyncapi({.title = "t"}) ==
+               webhook::asyncapi_document({.title = "t"}, types, shown));
+    BOOST_TEST(hub.openapi() == webhook::openapi_document({}, types, shown));
+    const auto document = hub.asyncapi();
+    const auto& channels = document.at("channels").as_object();
+    BOOST_TEST(channels.size() == 3u);
+    BOOST_TEST(channels.contains("pager"));
 }
 
 BOOST_AUTO_TEST_CASE(a_predicate_narrows_what_an_endpoint_receives) {

@@ -7,6 +7,7 @@
     that one slow or dead receiver never delays another. See docs/hub.md. */
 
 #include <webhook/dispatch/dispatcher.hpp>
+#include <webhook/hub/catalogue.hpp>
 #include <webhook/hub/detail/endpoint_health.hpp>
 #include <webhook/hub/detail/idempotency_journal.hpp>
 #include <webhook/hub/detail/idempotency_window.hpp>
@@ -173,6 +174,13 @@ public:
     /// The registered event types, in order of registration.
     std::vector<event_type_info> event_types() const;
 
+    /** The event catalogue of this hub as an AsyncAPI 3.0 document: its registered event
+        types (see `declare`) and its endpoints with their subscribed types (see
+        `asyncapi_document`, docs/catalogue.md). */
+    boost::json::value asyncapi(const catalogue_info& info = {}) const;
+    /// The event catalogue as an OpenAPI 3.1 document with `webhooks` (see `openapi_document`).
+    boost::json::value openapi(const catalogue_info& info = {}) const;
+
     /// Waits until every endpoint has settled what it accepted, or `timeout`.
     bool flush(std::chrono::milliseconds timeout);
 
@@ -193,6 +201,7 @@ private:
     static event_headers with_ordering_key(const Event& event, const publish_options& options);
     static void drain(const lane_ptr& old, std::chrono::milliseconds timeout);
     lane_ptr find(std::string_view name) const;
+    std::vector<catalogue_endpoint> catalogue_endpoints() const;
     boost::system::error_code register_type(const event_type_info& info);
     void check_subscriptions(std::span<const hub_endpoint> endpoints,
                              std::vector<config_problem>& problems) const;

@@ -35,6 +35,7 @@ cp "$here/validate.mjs" "$npm_dir/validate.mjs"
 
 "$program" "$work/documents"
 docs=$work/documents
-node "$npm_dir/validate.mjs" "$docs/asyncapi.json" "$docs/openapi.json"
+node "$npm_dir/validate.mjs" "$docs/asyncapi.json" "$docs/openapi.json" \
+    "$docs/hub-asyncapi.json" "$docs/hub-openapi.json"
 node "$npm_dir/validate.mjs" --invalid "$docs"/broken-*.json
 echo "run.sh: the documents are valid, and the broken ones refused"

@@ -469,6 +469,25 @@ std::vector<event_type_info> basic_hub<Transport, Timer>::event_types() const {
 }
 
 template <class Transport, class Timer>
+std::vector<catalogue_endpoint> basic_hub<Transport, Timer>::catalogue_endpoints() const {
+    std::shared_lock lock(mutex_);
+    std::vector<catalogue_endpoint> out;
+    for (const auto& [name, l] : lanes_)
+        out.push_back({name, l->config.config, l->config.subscription.event_types});
+    return out;
+}
+
+template <class Transport, class Timer>
+boost::json::value basic_hub<Transport, Timer>::asyncapi(const catalogue_info& info) const {
+    return asyncapi_document(info, event_types(), catalogue_endpoints(), shared_->options.json);
+}
+
+template <class Transport, class Timer>
+boost::json::value basic_hub<Transport, Timer>::openapi(const catalogue_info& info) const {
+    return openapi_document(info, event_types(), catalogue_endpoints(), shared_->options.json);
+}
+
+template <class Transport, class Timer>
 bool basic_hub<Transport, Timer>::flush(std::chrono::milliseconds timeout) {
     std::vector<lane_ptr> lanes;
     {
