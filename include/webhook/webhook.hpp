@@ -2,10 +2,10 @@
 #define WEBHOOK_WEBHOOK_HPP
 
 /// Everything the library offers, in one include: the serializer, the configuration, the
-/// transport, signing, authentication, the file spool and the dispatcher. The Redis spool is
-/// not here: it needs hiredis and its own target, so include `<webhook/spool/redis_spool.hpp>`
-/// where it is used. A translation unit that only serializes compiles faster with
-/// `<webhook/json.hpp>` alone.
+/// transport, signing, authentication, the file spool, the dispatcher and the hub. The Redis
+/// spool is not here: it needs hiredis and its own target, so include
+/// `<webhook/spool/redis_spool.hpp>` where it is used. A translation unit that only
+/// serializes compiles faster with `<webhook/json.hpp>` alone.
 
 #include <webhook/auth/access_token.hpp>
 #include <webhook/auth/authenticator.hpp>
@@ -18,6 +18,7 @@
 #include <webhook/dispatch/delivery.hpp>
 #include <webhook/dispatch/dispatcher.hpp>
 #include <webhook/error.hpp>
+#include <webhook/hub/hub.hpp>
 #include <webhook/json.hpp>
 #include <webhook/json/data_path.hpp>
 #include <webhook/secret.hpp>

@@ -106,6 +106,9 @@ public:
     /** A hub with its own I/O threads (`options.threads`).
         @throws boost::system::system_error when `options.idempotency_file` cannot be opened. */
     explicit basic_hub(hub_options options = {});
+    /** A hub with its own I/O threads whose endpoints all send through `transport` (a fake
+        in a test or an example, one pool for every endpoint). */
+    explicit basic_hub(std::shared_ptr<Transport> transport, hub_options options = {});
     /// A hub whose endpoints run on `executor` (the caller runs its context).
     basic_hub(boost::asio::any_io_executor executor, hub_options options = {});
     /// As above, every endpoint sending through the caller's `transport`.
@@ -235,5 +238,7 @@ using hub = basic_hub<beast_transport>;
 } // namespace webhook
 
 #include <webhook/hub/impl/hub.hpp>
+
+#include <webhook/hub/detail/instances.hpp>
 
 #endif

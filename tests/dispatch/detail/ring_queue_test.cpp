@@ -4,8 +4,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <memory>
-#include <vector>
 #include <string>
+#include <vector>
 
 using webhook::detail::ring_queue;
 

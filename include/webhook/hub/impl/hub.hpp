@@ -60,6 +60,10 @@ basic_hub<Transport, Timer>::basic_hub(hub_options options)
     : basic_hub(boost::asio::any_io_executor{}, nullptr, std::move(options)) {}
 
 template <class Transport, class Timer>
+basic_hub<Transport, Timer>::basic_hub(std::shared_ptr<Transport> transport, hub_options options)
+    : basic_hub(boost::asio::any_io_executor{}, std::move(transport), std::move(options)) {}
+
+template <class Transport, class Timer>
 basic_hub<Transport, Timer>::basic_hub(boost::asio::any_io_executor executor, hub_options options)
     : basic_hub(std::move(executor), nullptr, std::move(options)) {}
 
