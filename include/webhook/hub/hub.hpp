@@ -193,7 +193,7 @@ private:
 
     void start_threads(unsigned count);
     lane_ptr make_lane(hub_endpoint config) const;
-    void install(hub_endpoint config);
+    void install(hub_endpoint config, std::chrono::steady_clock::time_point deadline);
     void reload_some(std::span<const hub_endpoint> endpoints, bool remove_others);
     template <class Event>
     void publish_serialized(const Event& event, std::string_view payload,
@@ -202,7 +202,8 @@ private:
     /// `options.headers`, with the event's ordering key when its type has one.
     template <class Event>
     static event_headers with_ordering_key(const Event& event, const publish_options& options);
-    static void drain(const lane_ptr& old, std::chrono::milliseconds timeout);
+    /// Lets `old` settle what it holds until `deadline`, then stops it.
+    static void drain(const lane_ptr& old, std::chrono::steady_clock::time_point deadline);
     lane_ptr find(std::string_view name) const;
     std::vector<catalogue_endpoint> catalogue_endpoints() const;
     boost::system::error_code register_type(const event_type_info& info);

@@ -6,6 +6,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -98,8 +99,9 @@ basic_hub<Transport, Timer>::~basic_hub() {
         std::unique_lock lock(mutex_);
         lanes.swap(lanes_);
     }
-    for (auto& [name, l] : lanes)
-        l->dispatcher->shutdown(shared_->options.drain_timeout);
+    const auto deadline = std::chrono::steady_clock::now() + shared_->options.drain_timeout;
+    for (auto& [name, l] : lanes) // one drain_timeout for all of them, not one each
+        drain(l, deadline);
     lanes.clear(); // the dispatchers, while the context they run on still runs
     if (own_context_) {
         own_context_->stop();
@@ -189,13 +191,17 @@ auto basic_hub<Transport, Timer>::make_lane(hub_endpoint config) const -> lane_p
 }
 
 template <class Transport, class Timer>
-void basic_hub<Transport, Timer>::drain(const lane_ptr& old, std::chrono::milliseconds timeout) {
-    old->dispatcher->flush(timeout);
+void basic_hub<Transport, Timer>::drain(const lane_ptr& old,
+                                        std::chrono::steady_clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    old->dispatcher->flush(std::max(left, std::chrono::milliseconds{0}));
     old->dispatcher->shutdown(std::chrono::milliseconds{0});
 }
 
 template <class Transport, class Timer>
-void basic_hub<Transport, Timer>::install(hub_endpoint config) {
+void basic_hub<Transport, Timer>::install(hub_endpoint config,
+                                          std::chrono::steady_clock::time_point deadline) {
     lane_ptr old = find(config.name);
     if (old && old->config.config == config.config) { // the subscription alone: in place
         std::unique_lock lock(mutex_);
@@ -205,7 +211,7 @@ void basic_hub<Transport, Timer>::install(hub_endpoint config) {
     // Settle what the old one has (events keep arriving meanwhile), then stop it: what is
     // left stays in its spool, which its successor opens, or is reported abandoned.
     if (old)
-        drain(old, shared_->options.drain_timeout);
+        drain(old, deadline);
     std::unique_lock lock(mutex_);
     if (old)
         lanes_.erase(old->config.name);
@@ -239,14 +245,29 @@ void basic_hub<Transport, Timer>::reload_some(std::span<const hub_endpoint> endp
     check_subscriptions(endpoints, problems);
     if (!problems.empty())
         throw config_error(std::move(problems));
-    if (remove_others)
-        for (const std::string& name : this->endpoints())
-            if (std::none_of(endpoints.begin(), endpoints.end(),
-                             [&](const hub_endpoint& e) { return e.name == name; }))
-                remove(name);
+    // One drain_timeout for every endpoint this changes or removes, not one each.
+    const auto deadline = std::chrono::steady_clock::now() + shared_->options.drain_timeout;
+    if (remove_others) {
+        std::set<std::string_view> wanted;
+        for (const hub_endpoint& e : endpoints)
+            wanted.insert(e.name);
+        std::vector<lane_ptr> gone;
+        {
+            std::unique_lock lock(mutex_);
+            for (auto it = lanes_.begin(); it != lanes_.end();)
+                if (wanted.contains(it->first)) {
+                    ++it;
+                } else {
+                    gone.push_back(std::move(it->second));
+                    it = lanes_.erase(it);
+                }
+        }
+        for (const lane_ptr& l : gone)
+            drain(l, deadline);
+    }
     for (const hub_endpoint& e : endpoints)
         if (const lane_ptr l = find(e.name); !l || !(l->config == e))
-            install(e);
+            install(e, deadline);
 }
 
 template <class Transport, class Timer>
@@ -266,7 +287,7 @@ bool basic_hub<Transport, Timer>::remove(std::string_view name) {
         old = std::move(it->second);
         lanes_.erase(it);
     }
-    drain(old, shared_->options.drain_timeout);
+    drain(old, std::chrono::steady_clock::now() + shared_->options.drain_timeout);
     return true;
 }
 
