@@ -7,9 +7,12 @@
 #   post_one_event_separate   the same with WEBHOOK_SEPARATE_COMPILATION (the dispatcher is
 #                   compiled once elsewhere, in the translation unit of <webhook/src.hpp>)
 #   src_hpp         that one translation unit: #include <webhook/src.hpp>
+#   publish_one_event   an event type and a hub with one endpoint that publishes it
+#   publish_one_event_separate   the same with WEBHOOK_SEPARATE_COMPILATION
 #   json_h          #include <webhook/json.hpp> and an empty main
 #   endpoint_h      #include <webhook/endpoint.hpp> (configuration only) and an empty main
-# Usage: benchmarks/run_compile.sh   Environment: REPEATS (3), CXX (g++), OPT (-O0).
+# Usage: benchmarks/run_compile.sh   Environment: REPEATS (3), CXX (g++), OPT (-O0),
+#   TUS (the translation units to measure, in order; the first is the vs_* baseline).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,6 +66,30 @@ int main() {
     return d.post(incident{"INC001", 2, "new"}) ? 0 : 1;
 }
 EOF
+cat >"$work/publish_one_event.cpp" <<'EOF'
+#include <webhook/hub.hpp>
+
+#include <boost/describe.hpp>
+
+#include <string>
+
+struct incident {
+    std::string id;
+    int priority;
+    std::string state;
+};
+BOOST_DESCRIBE_STRUCT(incident, (), (id, priority, state))
+WEBHOOK_EVENT_TYPE(incident, "incident.updated");
+
+int main() {
+    webhook::endpoint e;
+    e.url = "http://127.0.0.1:9/hook";
+    e.data_location = webhook::data_path("root/result");
+    webhook::hub hub;
+    hub.set({.name = "itsm", .config = e, .subscription = {}});
+    return hub.publish(incident{"INC001", 2, "new"}) ? 0 : 1;
+}
+EOF
 
 # One compilation: prints "cpu_seconds peak_mb".
 measure() {
@@ -78,10 +105,12 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 printf "%-24s %10s %10s %10s\n" "translation unit" "cpu_s" "peak_MB" "vs_boost"
 base=""
 cp "$work/post_one_event.cpp" "$work/post_one_event_separate.cpp"
+cp "$work/publish_one_event.cpp" "$work/publish_one_event_separate.cpp"
 printf '#include <webhook/src.hpp>\n' >"$work/src_hpp.cpp"
-for tu in boost_only json_h endpoint_h dispatcher_h post_one_event post_one_event_separate src_hpp; do
+tus=${TUS:-boost_only json_h endpoint_h dispatcher_h post_one_event post_one_event_separate src_hpp publish_one_event publish_one_event_separate}
+for tu in $tus; do
     flags=()
-    case "$tu" in post_one_event_separate | src_hpp) flags=(-DWEBHOOK_SEPARATE_COMPILATION) ;; esac
+    case "$tu" in *_separate | src_hpp) flags=(-DWEBHOOK_SEPARATE_COMPILATION) ;; esac
     : >"$work/cpu.txt"
     : >"$work/mem.txt"
     for _ in $(seq "$repeats"); do

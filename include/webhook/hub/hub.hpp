@@ -58,7 +58,10 @@ struct hub_options {
     /// Called after every attempt of every endpoint (the record names the endpoint).
     std::function<void(const attempt_record&)> on_attempt;
     /** The spool of an endpoint, by name (e.g. a `file_spool` in a directory of its own, a
-        Redis stream of its own); empty, or returning an empty spool: in memory only. */
+        Redis stream of its own); empty, or returning an empty spool: in memory only. It is
+        asked again when an endpoint's configuration changes, while requests of the old lane
+        may still be under way: return the same spool object for the same name (keep them in
+        a map), not a second one opened on the same directory. */
     std::function<any_spool(std::string_view endpoint)> spool;
     /// The dead-letter spool of an endpoint, by name; empty: none kept.
     std::function<any_spool(std::string_view endpoint)> dead_letters;

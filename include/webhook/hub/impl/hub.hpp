@@ -170,11 +170,11 @@ auto basic_hub<Transport, Timer>::make_lane(hub_endpoint config) const -> lane_p
     auto l = std::make_shared<lane>(std::move(config), o.health);
     const std::string& name = l->config.name;
     dispatcher_options d;
-    d.on_outcome = [state = shared_, weak = std::weak_ptr<lane>(l)](const delivery& outcome) {
+    d.on_outcome = [state = shared_, weak = std::weak_ptr<lane>(l), name](const delivery& outcome) {
         if (const auto alive = weak.lock())
             alive->settle(*state, outcome);
         else if (state->options.on_outcome) // abandoned while the lane was being destroyed
-            state->options.on_outcome("", outcome);
+            state->options.on_outcome(name, outcome);
     };
     d.shutdown_timeout = o.drain_timeout;
     d.json = o.json;
@@ -215,10 +215,9 @@ void basic_hub<Transport, Timer>::install(hub_endpoint config,
     std::unique_lock lock(mutex_);
     if (old)
         lanes_.erase(old->config.name);
-    old.reset(); // destroyed before its successor opens the same spool and metrics series
-    lane_ptr l = make_lane(std::move(config));
-    const std::string& name = l->config.name;
-    lanes_.insert_or_assign(name, std::move(l));
+    old.reset();
+    std::string name = config.name;
+    lanes_.insert_or_assign(std::move(name), make_lane(std::move(config)));
 }
 
 template <class Transport, class Timer>
