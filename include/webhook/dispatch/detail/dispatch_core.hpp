@@ -8,6 +8,7 @@
 #include <webhook/config/detail/url_template.hpp>
 #include <webhook/config/endpoint.hpp>
 #include <webhook/config/retry.hpp>
+#include <webhook/detail/small_rng.hpp>
 #include <webhook/dispatch/attempt_record.hpp>
 #include <webhook/dispatch/delivery.hpp>
 #include <webhook/dispatch/detail/adaptive_limit.hpp>
@@ -86,10 +87,10 @@ public:
                   clock::now()),
           breaker_(config_.circuit_breaker), signer_(request_signer::make(config_.signing)),
           authenticator_(request_authenticator::make(config_.authentication)),
-          rng_(std::random_device{}()), limit_({.enabled = config_.adaptive_concurrency.enabled,
-                                                .ordered = config_.ordered,
-                                                .initial = config_.adaptive_concurrency.initial,
-                                                .ceiling = config_.max_in_flight}) {
+          limit_({.enabled = config_.adaptive_concurrency.enabled,
+                  .ordered = config_.ordered,
+                  .initial = config_.adaptive_concurrency.initial,
+                  .ceiling = config_.max_in_flight}) {
         transport_ = transport ? std::move(transport) : make_transport();
         const request_headers headers = make_headers();
         if (authenticator_.needs_token())
@@ -426,8 +427,8 @@ private:
     const url_template url_;
     const std::string url_text_ = redact_url(config_.url); // query and user info hidden
     const std::string name_ = options_.name.empty() ? url_text_ : options_.name;
-    std::unique_ptr<dispatch_metrics> metrics_;        // with `options_.metrics`, from `start` on
-    std::mt19937_64 span_rng_{std::random_device{}()}; // span ids, on the strand
+    std::unique_ptr<dispatch_metrics> metrics_; // with `options_.metrics`, from `start` on
+    small_rng span_rng_;                        // span ids, on the strand
     std::shared_ptr<Transport> transport_;
     std::optional<boost::asio::thread_pool> blocking_pool_;
     std::vector<std::unique_ptr<slot>> slots_;
@@ -446,7 +447,7 @@ private:
     const request_signer signer_;
     const request_authenticator authenticator_;
     sign_buffers sign_buffers_; // on the strand
-    std::mt19937_64 rng_;
+    small_rng rng_;             // event ids (under the mutex), retry jitter
     bool stopping_ = false;
     bool shut_down_ = false;
     int flushing_ = 0;

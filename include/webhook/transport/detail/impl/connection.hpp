@@ -8,6 +8,7 @@
 #include <webhook/error.hpp>
 #include <webhook/transport/detail/sansio/connection.hpp>
 #include <webhook/transport/detail/sansio/resolution.hpp>
+#include <webhook/transport/detail/trust_store.hpp>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -32,7 +33,9 @@ void basic_pool<Executor>::configure_tls() {
         tls_context_.set_verify_mode(ssl::verify_none);
     } else {
         tls_context_.set_verify_mode(ssl::verify_peer);
-        if (t.ca_file.empty() && t.ca_directory.empty())
+        // The system's CAs: one store for the whole process (see trust_store.hpp).
+        if (t.ca_file.empty() && t.ca_directory.empty() &&
+            !use_default_trust_store(tls_context_.native_handle()))
             tls_context_.set_default_verify_paths();
         if (!t.ca_file.empty())
             tls_context_.load_verify_file(t.ca_file);
