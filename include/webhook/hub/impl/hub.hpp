@@ -22,7 +22,11 @@ template <class Transport, class Timer>
 struct basic_hub<Transport, Timer>::lane {
     using clock = typename Timer::clock_type;
 
-    lane(hub_endpoint c, const health_options& h) : config(std::move(c)), health(h) {}
+    lane(std::string n, webhook::subscription s, const health_options& h)
+        : name(std::move(n)), subscription(std::move(s)), health(h) {}
+
+    /// Its configuration as given (the endpoint's from the dispatcher: not kept twice).
+    hub_endpoint config() const { return {name, dispatcher->config(), subscription}; }
 
     /** Settles one outcome of this endpoint: the health rule first (so that the caller, told
         of the outcome, sees the endpoint as it now is), then the callbacks. */
@@ -35,9 +39,9 @@ struct basic_hub<Transport, Timer>::lane {
         if (disable)
             enabled = false;
         if (s.options.on_outcome)
-            s.options.on_outcome(config.name, d);
+            s.options.on_outcome(name, d);
         if (disable && s.options.on_disabled)
-            s.options.on_disabled(config.name, d);
+            s.options.on_disabled(name, d);
     }
 
     bool keeps(const void* type, const void* event) const {
@@ -45,8 +49,9 @@ struct basic_hub<Transport, Timer>::lane {
         return it == filters.end() || it->second(event);
     }
 
-    /// Its subscription changes in place, under the hub's mutex.
-    hub_endpoint config;
+    const std::string name;
+    /// Changes in place, under the hub's mutex.
+    webhook::subscription subscription;
     /// Predicates by event type (`where`), guarded by the hub's mutex.
     std::map<const void*, std::function<bool(const void*)>> filters;
     std::atomic<bool> enabled{true};
@@ -167,8 +172,9 @@ void basic_hub<Transport, Timer>::check_subscriptions(std::span<const hub_endpoi
 template <class Transport, class Timer>
 auto basic_hub<Transport, Timer>::make_lane(hub_endpoint config) const -> lane_ptr {
     const hub_options& o = shared_->options;
-    auto l = std::make_shared<lane>(std::move(config), o.health);
-    const std::string& name = l->config.name;
+    auto l =
+        std::make_shared<lane>(std::move(config.name), std::move(config.subscription), o.health);
+    const std::string& name = l->name;
     dispatcher_options d;
     d.on_outcome = [state = shared_, weak = std::weak_ptr<lane>(l), name](const delivery& outcome) {
         if (const auto alive = weak.lock())
@@ -184,9 +190,10 @@ auto basic_hub<Transport, Timer>::make_lane(hub_endpoint config) const -> lane_p
     d.on_attempt = o.on_attempt;
     d.metrics = o.metrics;
     l->dispatcher =
-        transport_ ? std::make_unique<dispatcher_type>(executor_, transport_, l->config.config,
-                                                       std::move(d))
-                   : std::make_unique<dispatcher_type>(executor_, l->config.config, std::move(d));
+        transport_
+            ? std::make_unique<dispatcher_type>(executor_, transport_, std::move(config.config),
+                                                std::move(d))
+            : std::make_unique<dispatcher_type>(executor_, std::move(config.config), std::move(d));
     return l;
 }
 
@@ -203,9 +210,9 @@ template <class Transport, class Timer>
 void basic_hub<Transport, Timer>::install(hub_endpoint config,
                                           std::chrono::steady_clock::time_point deadline) {
     lane_ptr old = find(config.name);
-    if (old && old->config.config == config.config) { // the subscription alone: in place
+    if (old && old->dispatcher->config() == config.config) { // the subscription alone: in place
         std::unique_lock lock(mutex_);
-        old->config.subscription = std::move(config.subscription);
+        old->subscription = std::move(config.subscription);
         return;
     }
     // Settle what the old one has (events keep arriving meanwhile), then stop it: what is
@@ -214,7 +221,7 @@ void basic_hub<Transport, Timer>::install(hub_endpoint config,
         drain(old, deadline);
     std::unique_lock lock(mutex_);
     if (old)
-        lanes_.erase(old->config.name);
+        lanes_.erase(old->name);
     old.reset();
     std::string name = config.name;
     lanes_.insert_or_assign(std::move(name), make_lane(std::move(config)));
@@ -265,7 +272,8 @@ void basic_hub<Transport, Timer>::reload_some(std::span<const hub_endpoint> endp
             drain(l, deadline);
     }
     for (const hub_endpoint& e : endpoints)
-        if (const lane_ptr l = find(e.name); !l || !(l->config == e))
+        if (const lane_ptr l = find(e.name);
+            !l || l->subscription != e.subscription || !(l->dispatcher->config() == e.config))
             install(e, deadline);
 }
 
@@ -370,7 +378,7 @@ void basic_hub<Transport, Timer>::publish_serialized(const Event& event, std::st
     const auto on = both.empty() ? channels : std::span<const std::string_view>(both);
     std::shared_lock lock(mutex_);
     for (const auto& [name, l] : lanes_) {
-        if (!subscribed(l->config.subscription, info.name, on) || !l->keeps(info.type, &event))
+        if (!subscribed(l->subscription, info.name, on) || !l->keeps(info.type, &event))
             continue;
         if (!l->enabled)
             out.push_back({name, make_error_code(error::endpoint_disabled)});
@@ -476,7 +484,7 @@ std::optional<hub_endpoint>
 basic_hub<Transport, Timer>::endpoint_config(std::string_view name) const {
     std::shared_lock lock(mutex_);
     const auto it = lanes_.find(name);
-    return it == lanes_.end() ? std::nullopt : std::optional<hub_endpoint>(it->second->config);
+    return it == lanes_.end() ? std::nullopt : std::optional<hub_endpoint>(it->second->config());
 }
 
 template <class Transport, class Timer>
@@ -497,7 +505,7 @@ std::vector<catalogue_endpoint> basic_hub<Transport, Timer>::catalogue_endpoints
     std::shared_lock lock(mutex_);
     std::vector<catalogue_endpoint> out;
     for (const auto& [name, l] : lanes_)
-        out.push_back({name, l->config.config, l->config.subscription.event_types});
+        out.push_back({name, l->dispatcher->config(), l->subscription.event_types});
     return out;
 }
 
