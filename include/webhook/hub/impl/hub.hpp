@@ -377,6 +377,7 @@ void basic_hub<Transport, Timer>::publish_serialized(const Event& event, std::st
     }
     const auto on = both.empty() ? channels : std::span<const std::string_view>(both);
     std::shared_lock lock(mutex_);
+    out.reserve(std::min<std::size_t>(lanes_.size(), 128)); // one allocation for most fan-outs
     for (const auto& [name, l] : lanes_) {
         if (!subscribed(l->subscription, info.name, on) || !l->keeps(info.type, &event))
             continue;
