@@ -153,6 +153,8 @@ private:
     void refuse(op_ptr op, entry& target);
 
     // --- A new connection: TCP, proxy CONNECT, TLS (impl/connection.hpp).
+    /// The TLS context, made at the first TLS connection unless the constructor made it.
+    boost::asio::ssl::context& tls_context();
     void configure_tls();
     void connect_tcp(op_ptr op, entry& target);
     void on_tcp_connected(op_ptr op, boost::system::error_code ec);
@@ -178,7 +180,9 @@ private:
     beast_transport_options options_;
     std::optional<endpoint_url> proxy_;
     entry* proxy_entry_ = nullptr;
-    boost::asio::ssl::context tls_context_;
+    // Made when first needed (an endpoint that never speaks TLS never pays its 12 KB), or at
+    // construction when TLS files are configured, so that an unreadable one fails there.
+    std::optional<boost::asio::ssl::context> tls_context_;
     std::mutex mutex_;
     std::list<entry> entries_; // a list: references stay valid as origins are added
     bool closed_ = false;

@@ -27,25 +27,25 @@ namespace webhook::detail {
 template <class Executor>
 void basic_pool<Executor>::configure_tls() {
     namespace ssl = boost::asio::ssl;
-    SSL_CTX_set_min_proto_version(tls_context_.native_handle(), TLS1_2_VERSION);
+    SSL_CTX_set_min_proto_version(tls_context_->native_handle(), TLS1_2_VERSION);
     const tls_options& t = options_.tls;
     if (t.insecure_skip_verification) {
-        tls_context_.set_verify_mode(ssl::verify_none);
+        tls_context_->set_verify_mode(ssl::verify_none);
     } else {
-        tls_context_.set_verify_mode(ssl::verify_peer);
+        tls_context_->set_verify_mode(ssl::verify_peer);
         // The system's CAs: one store for the whole process (see trust_store.hpp).
         if (t.ca_file.empty() && t.ca_directory.empty() &&
-            !use_default_trust_store(tls_context_.native_handle()))
-            tls_context_.set_default_verify_paths();
+            !use_default_trust_store(tls_context_->native_handle()))
+            tls_context_->set_default_verify_paths();
         if (!t.ca_file.empty())
-            tls_context_.load_verify_file(t.ca_file);
+            tls_context_->load_verify_file(t.ca_file);
         if (!t.ca_directory.empty())
-            tls_context_.add_verify_path(t.ca_directory);
+            tls_context_->add_verify_path(t.ca_directory);
     }
     if (!t.certificate_file.empty())
-        tls_context_.use_certificate_chain_file(t.certificate_file);
+        tls_context_->use_certificate_chain_file(t.certificate_file);
     if (!t.private_key_file.empty())
-        tls_context_.use_private_key_file(t.private_key_file, ssl::context::pem);
+        tls_context_->use_private_key_file(t.private_key_file, ssl::context::pem);
 }
 
 template <class Executor>

@@ -19,13 +19,24 @@ namespace webhook::detail {
 template <class Executor>
 basic_pool<Executor>::basic_pool(Executor ex, boost::asio::any_io_executor public_executor,
                                  beast_transport_options options)
-    : beast_pool(std::move(public_executor)), strand_(std::move(ex)), options_(std::move(options)),
-      tls_context_(boost::asio::ssl::context::tls_client) {
+    : beast_pool(std::move(public_executor)), strand_(std::move(ex)), options_(std::move(options)) {
     if (!options_.proxy.empty()) {
         proxy_.emplace(options_.proxy);
         proxy_entry_ = &entry_for(proxy_->origin());
     }
-    configure_tls();
+    const tls_options& t = options_.tls;
+    if (!t.ca_file.empty() || !t.ca_directory.empty() || !t.certificate_file.empty() ||
+        !t.private_key_file.empty())
+        (void)tls_context();
+}
+
+template <class Executor>
+boost::asio::ssl::context& basic_pool<Executor>::tls_context() {
+    if (!tls_context_) {
+        tls_context_.emplace(boost::asio::ssl::context::tls_client);
+        configure_tls();
+    }
+    return *tls_context_;
 }
 
 template <class Executor>
@@ -196,7 +207,7 @@ void basic_pool<Executor>::lease(op_ptr op) {
         if (!conn) {
             source = sansio::without_idle(closed_, e.open, options_.max_connections_per_origin);
             if (source == sansio::lease_source::new_connection) {
-                conn = std::make_shared<connection>(strand_, e.where.tls ? &tls_context_ : nullptr);
+                conn = std::make_shared<connection>(strand_, e.where.tls ? &tls_context() : nullptr);
                 ++e.open;
             } else if (source == sansio::lease_source::wait) {
                 e.waiters.push_back(op.get());
