@@ -95,16 +95,13 @@ public:
         const request_headers headers = make_headers();
         if (authenticator_.needs_token())
             token_.emplace(authenticator_, headers);
-        const std::size_t slots = config_.ordered ? 1 : config_.max_in_flight;
-        for (std::size_t i = 0; i < slots; ++i) {
-            auto s = std::make_unique<slot>(strand_);
-            s->request = make_request(config_.method, url_.url(), {}, headers);
-            if (config_.compression == compression::gzip)
-                s->request.set(boost::beast::http::field::content_encoding, "gzip");
-            slots_.push_back(std::move(s));
-        }
+        slot_capacity_ = config_.ordered ? 1 : config_.max_in_flight;
+        prototype_ = make_request(config_.method, url_.url(), {}, headers);
+        if (config_.compression == compression::gzip)
+            prototype_.set(boost::beast::http::field::content_encoding, "gzip");
+        slots_.reserve(slot_capacity_);
         if constexpr (!async_transport<Transport>)
-            blocking_pool_.emplace(slots);
+            blocking_pool_.emplace(slot_capacity_);
         if (options_.spool && !shared_)
             count_replay();
     }
@@ -431,7 +428,11 @@ private:
     small_rng span_rng_;                        // span ids, on the strand
     std::shared_ptr<Transport> transport_;
     std::optional<boost::asio::thread_pool> blocking_pool_;
+    /** Made as the load needs them, up to `slot_capacity_` (an idle endpoint holds none:
+        a hub has thousands), each with a copy of `prototype_`, the request without a body. */
     std::vector<std::unique_ptr<slot>> slots_;
+    std::size_t slot_capacity_ = 0;
+    http_request prototype_;
     std::optional<Timer> linger_timer_;
     gzip_compressor gzip_; // used on the strand only
 

@@ -23,7 +23,7 @@ auto dispatch_core<Transport, Timer>::accept(const event_text& text, completion 
         } else {
             result = enqueue(text, std::move(done), id);
             // With every slot busy, the next settle pumps: no need to wake the I/O thread.
-            wake = busy_slots_ < slots_.size() && !pump_scheduled_;
+            wake = busy_slots_ < slot_capacity_ && !pump_scheduled_;
             pump_scheduled_ = pump_scheduled_ || wake;
         }
         if (!result) {
@@ -197,7 +197,7 @@ auto dispatch_core<Transport, Timer>::take_buffer() -> std::string {
 template <class Transport, class Timer>
 auto dispatch_core<Transport, Timer>::recycle(pending&& p) -> void {
     const std::size_t per_slot = std::max<std::size_t>(config_.batch.max_events, 1);
-    if (spare_.size() < config_.queue.capacity + 2 * slots_.size() * per_slot) {
+    if (spare_.size() < config_.queue.capacity + 2 * slot_capacity_ * per_slot) {
         p.payload.clear();
         spare_.push_back(std::move(p.payload));
     }

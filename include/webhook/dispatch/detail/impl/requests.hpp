@@ -47,17 +47,22 @@ auto dispatch_core<Transport, Timer>::pump() -> void {
     {
         std::lock_guard lock(mutex_);
         pump_scheduled_ = false;
-        for (auto& s : slots_) {
+        for (std::size_t i = 0; !queue_.empty(); ++i) {
+            if (i == slots_.size()) { // every slot busy: another, up to max_in_flight
+                if (i == slot_capacity_)
+                    break;
+                slots_.push_back(std::make_unique<slot>(strand_));
+                slots_.back()->request = prototype_;
+            }
+            slot* s = slots_[i].get();
             if (s->busy)
                 continue;
-            if (queue_.empty())
-                break;
             if (!take_batch(*s))
                 break;
             s->busy = true;
             ++busy_slots_;
             in_flight_ += s->events.size();
-            started.push_back(s.get());
+            started.push_back(s);
         }
     }
     for (slot* s : started)

@@ -32,9 +32,9 @@ auto dispatch_core<Transport, Timer>::refill() -> void {
         if (shared_) {
             // Taken in small helpings, so that other processes share the work and a
             // process that dies leaves little for them to claim.
-            if (queue_.size() >= slots_.size())
+            if (queue_.size() >= slot_capacity_)
                 return;
-            room = std::min(room, 2 * slots_.size());
+            room = std::min(room, 2 * slot_capacity_);
         }
         appends = appends_;
     }
