@@ -207,7 +207,8 @@ void basic_pool<Executor>::lease(op_ptr op) {
         if (!conn) {
             source = sansio::without_idle(closed_, e.open, options_.max_connections_per_origin);
             if (source == sansio::lease_source::new_connection) {
-                conn = std::make_shared<connection>(strand_, e.where.tls ? &tls_context() : nullptr);
+                conn =
+                    std::make_shared<connection>(strand_, e.where.tls ? &tls_context() : nullptr);
                 ++e.open;
             } else if (source == sansio::lease_source::wait) {
                 e.waiters.push_back(op.get());
