@@ -202,9 +202,11 @@ private:
     void publish_serialized(const Event& event, std::string_view payload,
                             const event_type_info& info, const publish_options& options,
                             const event_headers& headers, std::vector<endpoint_acceptance>& out);
-    /// `options.headers`, with the event's ordering key when its type has one.
+    /// `options.headers`, or, when the event's type has an ordering key, `keyed` made of them
+    /// and the key.
     template <class Event>
-    static event_headers with_ordering_key(const Event& event, const publish_options& options);
+    static const event_headers&
+    with_ordering_key(const Event& event, const publish_options& options, event_headers& keyed);
     /// Lets `old` settle what it holds until `deadline`, then stops it.
     static void drain(const lane_ptr& old, std::chrono::steady_clock::time_point deadline);
     lane_ptr find(std::string_view name) const;

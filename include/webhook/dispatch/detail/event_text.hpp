@@ -3,6 +3,7 @@
 
 #include <webhook/dispatch/delivery.hpp>
 #include <webhook/spool/spool.hpp>
+#include <webhook/transport/detail/reserved_headers.hpp>
 
 #include <boost/system/error_code.hpp>
 
@@ -49,13 +50,9 @@ void for_each_header_line(std::string_view lines, F&& f) {
 
 /// The ordering key among an event's header lines (`ordering_key_header`), or empty.
 inline std::string_view ordering_key_of(std::string_view header_lines) noexcept {
-    constexpr std::string_view name = ordering_key_header;
     std::string_view key;
-    for_each_header_line(header_lines, [&](std::string_view n, std::string_view value) {
-        if (n.size() == name.size() &&
-            std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-                return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b;
-            }))
+    for_each_header_line(header_lines, [&](std::string_view name, std::string_view value) {
+        if (iequals(name, ordering_key_header))
             key = value;
     });
     return key;

@@ -49,9 +49,7 @@ public:
 
     /// Appends that `key` was published and leaves its window at `expiry`.
     boost::system::error_code record(std::string_view key, system_time expiry) {
-        const auto ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(expiry.time_since_epoch());
-        return append("+" + std::to_string(ms.count()) + " " + std::string(key) + "\n");
+        return append(added(key, expiry));
     }
 
     /// Appends that `key` was given back (its publish was sent nowhere).
@@ -66,11 +64,7 @@ public:
     boost::system::error_code rewrite(const live_keys& live) {
         std::string text;
         for (const auto& [key, expiry] : live)
-            text += "+" +
-                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       expiry.time_since_epoch())
-                                       .count()) +
-                    " " + key + "\n";
+            text += added(key, expiry);
         const auto temporary = path_.string() + ".tmp";
         spool_file::unique_fd fd(
             ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
@@ -87,6 +81,13 @@ public:
     }
 
 private:
+    /// The line that records `key`, published, leaving its window at `expiry`.
+    static std::string added(std::string_view key, system_time expiry) {
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(expiry.time_since_epoch());
+        return "+" + std::to_string(ms.count()) + " " + std::string(key) + "\n";
+    }
+
     static boost::system::error_code read(const std::filesystem::path& path, system_time now,
                                           live_keys& live) {
         spool_file::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

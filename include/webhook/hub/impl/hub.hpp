@@ -1,6 +1,7 @@
 #ifndef WEBHOOK_HUB_IMPL_HUB_HPP
 #define WEBHOOK_HUB_IMPL_HUB_HPP
 
+#include <webhook/config/detail/text.hpp>
 #include <webhook/detail/quote.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -11,6 +12,15 @@
 #include <utility>
 
 namespace webhook {
+
+namespace detail {
+/// What is left of the time until `deadline`, none when it has passed.
+inline std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point deadline) {
+    return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()),
+                    std::chrono::milliseconds{0});
+}
+} // namespace detail
 
 template <class Transport, class Timer>
 struct basic_hub<Transport, Timer>::shared_state {
@@ -164,7 +174,7 @@ void basic_hub<Transport, Timer>::check_subscriptions(std::span<const hub_endpoi
             if (std::none_of(types_.begin(), types_.end(),
                              [&](const event_type_info& info) { return info.name == types[t]; }))
                 problems.push_back(
-                    {"endpoints[" + std::to_string(i) + "].event_types[" + std::to_string(t) + "]",
+                    {detail::element_path(i, "event_types[" + std::to_string(t) + "]"),
                      "no declared event type is named " + detail::quote_for_message(types[t])});
     }
 }
@@ -200,9 +210,7 @@ auto basic_hub<Transport, Timer>::make_lane(hub_endpoint config) const -> lane_p
 template <class Transport, class Timer>
 void basic_hub<Transport, Timer>::drain(const lane_ptr& old,
                                         std::chrono::steady_clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    old->dispatcher->flush(std::max(left, std::chrono::milliseconds{0}));
+    old->dispatcher->flush(detail::time_left(deadline));
     old->dispatcher->shutdown(std::chrono::milliseconds{0});
 }
 
@@ -331,9 +339,10 @@ basic_hub<Transport, Timer>::publish(const Event& event, const publish_options& 
     if constexpr (json::require_serializable<Event>())
         json::write(payload, event, data_path{}, shared_->options.json, ec);
     std::vector<endpoint_acceptance> accepted;
+    event_headers with_key;
     if (!ec)
-        publish_serialized(event, payload, info, options, with_ordering_key(event, options),
-                           accepted);
+        publish_serialized(event, payload, info, options,
+                           with_ordering_key(event, options, with_key), accepted);
     if (keyed &&
         (ec || std::none_of(accepted.begin(), accepted.end(),
                             [](const endpoint_acceptance& a) { return a.id.has_value(); })))
@@ -345,8 +354,9 @@ basic_hub<Transport, Timer>::publish(const Event& event, const publish_options& 
 
 template <class Transport, class Timer>
 template <class Event>
-event_headers basic_hub<Transport, Timer>::with_ordering_key(const Event& event,
-                                                             const publish_options& options) {
+const event_headers& basic_hub<Transport, Timer>::with_ordering_key(const Event& event,
+                                                                    const publish_options& options,
+                                                                    event_headers& keyed) {
     if constexpr (detail::has_ordering_key<Event>()) {
         thread_local std::string key;
         detail::write_ordering_key(event, key);
@@ -354,10 +364,11 @@ event_headers basic_hub<Transport, Timer>::with_ordering_key(const Event& event,
             const auto given = options.headers.fields();
             std::vector<header_view> fields(given.begin(), given.end());
             fields.emplace_back(ordering_key_header, key);
-            return event_headers(fields);
+            keyed = event_headers(fields);
+            return keyed;
         }
     }
-    return options.headers;
+    return options.headers; // not copied: most events have no key
 }
 
 template <class Transport, class Timer>
@@ -412,9 +423,7 @@ void basic_hub<Transport, Timer>::open_journal() {
 
 template <class Transport, class Timer>
 boost::system::error_code basic_hub<Transport, Timer>::admit_key(std::string_view key) {
-    if (key.size() > 255 || std::any_of(key.begin(), key.end(), [](char c) {
-            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-        }))
+    if (key.size() > 255 || detail::has_any_control_character(key))
         return error::invalid_idempotency_key;
     std::lock_guard lock(keys_mutex_);
     if (!keys_.admit(key, Timer::clock_type::now()))
@@ -530,11 +539,8 @@ bool basic_hub<Transport, Timer>::flush(std::chrono::milliseconds timeout) {
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     bool settled = true;
-    for (const lane_ptr& l : lanes) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        settled = l->dispatcher->flush(std::max(left, std::chrono::milliseconds{0})) && settled;
-    }
+    for (const lane_ptr& l : lanes)
+        settled = l->dispatcher->flush(detail::time_left(deadline)) && settled;
     return settled;
 }
 

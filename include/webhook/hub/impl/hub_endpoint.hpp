@@ -30,7 +30,7 @@ inline const char* endpoint_name_problem(std::string_view name) noexcept {
 
 /// `endpoints[i]` + `path` (`endpoints[i]` alone for the element itself).
 inline std::string element_path(std::size_t i, std::string_view path) {
-    std::string p = "endpoints[" + std::to_string(i) + "]";
+    std::string p = config_reader::index_path("endpoints", i);
     if (!path.empty())
         p.append(path.front() == '[' ? "" : ".").append(path);
     return p;
